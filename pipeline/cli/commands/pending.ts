@@ -1,0 +1,25 @@
+// Commands whose stage has not landed yet: they explain themselves and exit 2 instead of pretending to work.
+import type { Command } from 'commander';
+import { PipelineError } from '../../errors.ts';
+
+const PENDING: Array<{ name: string; summary: string; example: string }> = [
+  { name: 'distill', summary: 'Distil multi-round reasoning traces from the teacher (DeepSeek-R1) on training queries.', example: 'flowreasoner distill --config configs/distill.yaml' },
+  { name: 'sft', summary: 'Export distilled traces as SFT datasets for LLaMA-Factory, TRL and verl.', example: 'flowreasoner sft --from runs/<id>/distill --out runs/<id>/sft' },
+  { name: 'grpo', summary: 'Sample, execute and score workflows from the policy; hand advantages to an external trainer.', example: 'flowreasoner grpo --config configs/14b.yaml' },
+  { name: 'eval', summary: 'Evaluate a meta-agent on held-out queries.', example: 'flowreasoner eval --config configs/eval.yaml' },
+  { name: 'evaluate', summary: 'Judge code samples against a benchmark in the sandbox (human-eval / EvalPlus formats).', example: 'flowreasoner evaluate --dataset humaneval --samples samples.jsonl' },
+];
+
+export function registerPending(program: Command): void {
+  for (const p of PENDING) {
+    program
+      .command(p.name)
+      .description(`${p.summary} (not implemented yet)`)
+      .allowUnknownOption(true)
+      .allowExcessArguments(true)
+      .addHelpText('after', `\nExample (once implemented):\n  $ ${p.example}\n\nThis stage is not implemented yet: the command exits with code 2.`)
+      .action(() => {
+        throw new PipelineError('not-implemented', `\`${p.name}\` is not implemented yet`, { hint: 'Run `flowreasoner demo` for what works today, or see README.md.' });
+      });
+  }
+}

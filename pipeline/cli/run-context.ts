@@ -1,0 +1,137 @@
+// Everything a stage command needs before it starts: config, run directory, logger, simulator (if used) and the gateway.
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { loadConfig, type LoadedConfig } from '../config/load.ts';
+import { redactedConfig } from '../config/redact.ts';
+import { baseUrlsOf } from '../config/endpoint-schema.ts';
+import type { Config } from '../config/schema.ts';
+import { PipelineError, errorClass, errorMessage } from '../errors.ts';
+import { RunStore, type RunStatus } from '../store/run-dir.ts';
+import { readJournal } from '../store/journal.ts';
+import { createRunLogger, type Logger } from '../log/logger.ts';
+import { Gateway } from '../gateway/gateway.ts';
+import type { CallRecord } from '../gateway/types.ts';
+import { startSimServer, type SimServer } from '../sim/server.ts';
+import { canonicalJson } from '../gateway/cache.ts';
+
+export interface CommonOptions {
+  config?: string;
+  set?: string[];
+  out?: string;
+  resume?: string;
+  /** commander turns --no-cache into cache: false. */
+  cache?: boolean;
+  allowConfigChange?: boolean;
+}
+
+export interface RunContext {
+  loaded: LoadedConfig;
+  config: Config;
+  store: RunStore;
+  logger: Logger;
+  gateway: Gateway;
+  sim: SimServer | null;
+  signal: AbortSignal;
+  resumed: boolean;
+  close(status: RunStatus, summary?: Record<string, unknown>, error?: unknown): Promise<void>;
+}
+
+/** Collects repeated --set values. */
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+function usesSim(config: Config): boolean {
+  return Object.values(config.models).some((ep) => baseUrlsOf(ep).includes('sim'));
+}
+
+/** Starts the in-process simulator on a free port when an endpoint says `baseUrl: sim`. */
+export async function startSimIfNeeded(config: Config): Promise<SimServer | null> {
+  if (!usesSim(config)) return null;
+  const dataDir = path.resolve(config.data.dir);
+  return startSimServer({ ...config.sim, port: 0, ...(config.sim.dataDir === undefined && existsSync(dataDir) ? { dataDir } : {}) });
+}
+
+export async function openRun(command: string, opts: CommonOptions, defaultConfig?: string): Promise<RunContext> {
+  let store: RunStore;
+  let loaded: LoadedConfig;
+  let resumed = false;
+  if (opts.resume !== undefined) {
+    store = await RunStore.resume(opts.resume);
+    const src = store.info.source;
+    const entry = src.files.at(-1)?.path;
+    loaded = await loadConfig({ ...(entry !== undefined ? { file: entry } : {}), overrides: [...src.overrides, ...(opts.set ?? [])] });
+    const frozen: unknown = parseYaml(await readFile(store.path('config.yaml'), 'utf8'));
+    if (canonicalJson(frozen) !== canonicalJson(redactedConfig(loaded)) && opts.allowConfigChange !== true) {
+      throw new PipelineError('usage', `the configuration of ${store.dir} changed since the run started (${entry ?? 'defaults'} or --set differ)`, {
+        hint: 'Restore the config, or pass --allow-config-change if the change is intended.',
+      });
+    }
+    resumed = true;
+  } else {
+    const file = opts.config ?? defaultConfig;
+    loaded = await loadConfig({ ...(file !== undefined ? { file } : {}), overrides: opts.set ?? [] });
+    store = await RunStore.create({
+      outRoot: loaded.config.run.outDir,
+      command,
+      name: loaded.config.run.name,
+      ...(opts.out !== undefined ? { dir: opts.out } : {}),
+      frozenConfig: redactedConfig(loaded),
+      source: loaded.source,
+    });
+  }
+  const config = loaded.config;
+  const logger = createRunLogger(store.path('log.jsonl'), config.run.logLevel);
+  logger.info({ command, runDir: store.dir, resumed }, resumed ? 'run resumed' : 'run started');
+  for (const [name, r] of store.repairs) logger.warn({ journal: name, droppedBytes: r.droppedBytes }, 'dropped a torn record at the end of a journal');
+
+  const controller = new AbortController();
+  const onSignal = (sig: NodeJS.Signals): void => {
+    logger.warn({ signal: sig }, 'interrupted');
+    controller.abort(new PipelineError('aborted', `interrupted by ${sig}`));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
+  const sim = await startSimIfNeeded(config);
+  if (sim !== null) logger.info({ url: sim.url }, 'simulator started in-process');
+  const calls = await store.journal<CallRecord>('calls.jsonl');
+  const callRepair = store.repairs.get('calls.jsonl');
+  if (callRepair !== undefined) logger.warn({ droppedBytes: callRepair.droppedBytes }, 'calls.jsonl had a torn tail');
+  const gateway = new Gateway({
+    models: config.models,
+    budget: config.budget,
+    ...(config.cache.enabled && opts.cache !== false ? { cacheDir: config.cache.dir } : {}),
+    ...(sim !== null ? { simUrl: sim.url } : {}),
+    journal: calls,
+    seed: config.run.seed,
+  });
+  if (resumed) {
+    const past: CallRecord[] = [];
+    for await (const r of readJournal<CallRecord>(store.path('calls.jsonl'))) past.push(r);
+    gateway.restore(past);
+    logger.info({ calls: past.length, cost: gateway.accounting.total.cost }, 'restored accounting from calls.jsonl');
+  }
+
+  return {
+    loaded,
+    config,
+    store,
+    logger,
+    gateway,
+    sim,
+    signal: controller.signal,
+    resumed,
+    async close(status, summary, error) {
+      process.removeListener('SIGINT', onSignal);
+      process.removeListener('SIGTERM', onSignal);
+      const err = error === undefined ? undefined : { code: errorClass(error), message: errorMessage(error) };
+      if (err !== undefined) logger.error(err, 'run failed');
+      logger.info({ status, summary }, 'run finished');
+      await store.finish(status, summary, err);
+      await sim?.close();
+    },
+  };
+}

@@ -1,0 +1,144 @@
+// A run directory: frozen config, run.json status, append-only journals, logs and outputs; created fresh or resumed.
+import { mkdir, readFile, stat } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { stringify as toYaml } from 'yaml';
+import { PipelineError } from '../errors.ts';
+import { writeFileAtomic } from './atomic-write.ts';
+import { Journal, type TailRepair } from './journal.ts';
+import type { SourceFile } from '../config/load.ts';
+
+export type RunStatus = 'running' | 'completed' | 'failed' | 'interrupted' | 'budget-exceeded';
+
+export interface RunMeta {
+  id: string;
+  command: string;
+  status: RunStatus;
+  createdAt: string;
+  updatedAt: string;
+  resumes: string[];
+  host: string;
+  pid: number;
+  nodeVersion: string;
+  /** What the config was built from (no secrets: env values are not stored), so --resume rebuilds it. */
+  source: { files: SourceFile[]; overrides: string[] };
+  summary?: Record<string, unknown>;
+  error?: { code: string; message: string };
+}
+
+export function newRunId(command: string, name: string, now = new Date()): string {
+  const ts = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z').replace('T', '-');
+  return `${ts}-${command}-${name}-${randomBytes(3).toString('hex')}`;
+}
+
+export class RunStore {
+  readonly dir: string;
+  private meta: RunMeta;
+  private readonly journals = new Map<string, Journal<unknown>>();
+  /** Torn tails repaired when journals were reopened, by journal name. */
+  readonly repairs = new Map<string, TailRepair>();
+
+  private constructor(dir: string, meta: RunMeta) {
+    this.dir = dir;
+    this.meta = meta;
+  }
+
+  get id(): string {
+    return this.meta.id;
+  }
+
+  get info(): Readonly<RunMeta> {
+    return this.meta;
+  }
+
+  static async create(opts: {
+    outRoot: string;
+    command: string;
+    name: string;
+    dir?: string;
+    frozenConfig: Record<string, unknown>;
+    source: RunMeta['source'];
+  }): Promise<RunStore> {
+    const id = opts.dir !== undefined ? path.basename(path.resolve(opts.dir)) : newRunId(opts.command, opts.name);
+    const dir = path.resolve(opts.dir ?? path.join(opts.outRoot, id));
+    const existing = await stat(path.join(dir, 'run.json')).catch(() => null);
+    if (existing !== null) {
+      throw new PipelineError('usage', `${dir} already holds a run`, { hint: `Continue it with --resume ${dir}, or choose another --out.` });
+    }
+    await mkdir(dir, { recursive: true });
+    const now = new Date().toISOString();
+    const meta: RunMeta = {
+      id,
+      command: opts.command,
+      status: 'running',
+      createdAt: now,
+      updatedAt: now,
+      resumes: [],
+      host: os.hostname(),
+      pid: process.pid,
+      nodeVersion: process.version,
+      source: opts.source,
+    };
+    const store = new RunStore(dir, meta);
+    await writeFileAtomic(path.join(dir, 'config.yaml'), `# Resolved configuration of run ${id} (secrets redacted).\n${toYaml(opts.frozenConfig)}`);
+    await store.saveMeta();
+    return store;
+  }
+
+  static async resume(dir: string): Promise<RunStore> {
+    const abs = path.resolve(dir);
+    let text: string;
+    try {
+      text = await readFile(path.join(abs, 'run.json'), 'utf8');
+    } catch {
+      throw new PipelineError('run-not-found', `${abs} is not a run directory (no run.json)`, { hint: 'Pass the directory printed when the run started, e.g. runs/20261126-...' });
+    }
+    const meta = JSON.parse(text) as RunMeta;
+    const now = new Date().toISOString();
+    meta.resumes.push(now);
+    meta.status = 'running';
+    meta.updatedAt = now;
+    meta.pid = process.pid;
+    delete meta.error;
+    const store = new RunStore(abs, meta);
+    await store.saveMeta();
+    return store;
+  }
+
+  path(...parts: string[]): string {
+    return path.join(this.dir, ...parts);
+  }
+
+  /** Opens (once) an append-only journal inside the run directory, e.g. `events.jsonl` or `distill/rounds.jsonl`. */
+  async journal<T>(name: string, opts: { fsync?: boolean } = {}): Promise<Journal<T>> {
+    const existing = this.journals.get(name);
+    if (existing !== undefined) return existing as Journal<T>;
+    const file = this.path(name);
+    await mkdir(path.dirname(file), { recursive: true });
+    const { journal, repair } = await Journal.open<T>(file, opts);
+    if (repair !== null) this.repairs.set(name, repair);
+    this.journals.set(name, journal as Journal<unknown>);
+    return journal;
+  }
+
+  async writeJson(name: string, value: unknown): Promise<void> {
+    const file = this.path(name);
+    await mkdir(path.dirname(file), { recursive: true });
+    await writeFileAtomic(file, `${JSON.stringify(value, null, 2)}\n`);
+  }
+
+  private async saveMeta(): Promise<void> {
+    this.meta.updatedAt = new Date().toISOString();
+    await writeFileAtomic(this.path('run.json'), `${JSON.stringify(this.meta, null, 2)}\n`);
+  }
+
+  async finish(status: RunStatus, summary?: Record<string, unknown>, error?: { code: string; message: string }): Promise<void> {
+    this.meta.status = status;
+    if (summary !== undefined) this.meta.summary = summary;
+    if (error !== undefined) this.meta.error = error;
+    for (const j of this.journals.values()) await j.close();
+    this.journals.clear();
+    await this.saveMeta();
+  }
+}
