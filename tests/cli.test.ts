@@ -50,6 +50,25 @@ describe('cli', () => {
     expect(r.stderr).toContain('did you mean "concurrency"');
   });
 
+  it('serves the simulator with `sim` until interrupted', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'pipeline/cli/main.ts', 'sim', '--port', '0'], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    const url = await new Promise<string>((resolve, reject) => {
+      child.stdout.on('data', (d: Buffer) => {
+        stdout += d.toString();
+        const m = /listening on (http:\/\/\S+)/.exec(stdout);
+        if (m?.[1] !== undefined) resolve(m[1]);
+      });
+      child.on('exit', () => reject(new Error(`sim exited early: ${stdout}`)));
+    });
+    const models = (await (await fetch(`${url}/models`)).json()) as { data: Array<{ id: string }> };
+    expect(models.data.map((m) => m.id)).toContain('sim-worker');
+    const exited = new Promise<number | null>((r) => child.on('exit', r));
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
+    expect(stdout).toContain('== sim');
+  });
+
   it('runs the demo into a run directory, then a resumed run repeats no call', async () => {
     const dir = await tmpDir();
     const out = path.join(dir, 'demo');

@@ -6,6 +6,7 @@ import { Gateway } from '../pipeline/gateway/gateway.ts';
 import { Journal, readAll } from '../pipeline/store/journal.ts';
 import type { CallRecord } from '../pipeline/gateway/types.ts';
 import { startSimServer, type SimServer } from '../pipeline/sim/server.ts';
+import { gatewayBurst } from '../pipeline/bench/gateway-burst.ts';
 import { endpoint, fastBackoff } from './helpers/gateway.ts';
 import { tmpDir } from './helpers/tmp.ts';
 
@@ -101,6 +102,18 @@ describe('failover and limits', () => {
     const fourth = g.chat({ role: 'worker', messages: ask('r3'), signal: AbortSignal.timeout(300) });
     await expect(fourth).rejects.toMatchObject({ code: 'aborted' });
     expect(s.stats().requests).toBe(3);
+  });
+});
+
+describe('burst', () => {
+  it('completes 2000 calls at concurrency 64 with the cap respected and no call lost or duplicated', async () => {
+    const r = await gatewayBurst({ calls: 2000, concurrency: 64, latencyMs: 5 });
+    expect(r.ok).toBe(2000);
+    expect(r.mismatched).toBe(0);
+    expect(r.distinctRequests).toBe(2000);
+    expect(r.duplicateRequests).toBe(0);
+    expect(r.serverMaxInFlight).toBeLessThanOrEqual(64);
+    expect(r.gatewayMaxInFlight).toBe(64);
   });
 });
 

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { stringify as toYaml } from 'yaml';
 import { PipelineError } from '../errors.ts';
 import { writeFileAtomic } from './atomic-write.ts';
+import { scrubText } from '../secrets.ts';
 import { Journal, type TailRepair } from './journal.ts';
 import type { SourceFile } from '../config/load.ts';
 
@@ -130,7 +131,7 @@ export class RunStore {
 
   private async saveMeta(): Promise<void> {
     this.meta.updatedAt = new Date().toISOString();
-    await writeFileAtomic(this.path('run.json'), `${JSON.stringify(this.meta, null, 2)}\n`);
+    await writeFileAtomic(this.path('run.json'), scrubText(`${JSON.stringify(this.meta, null, 2)}\n`));
   }
 
   async finish(status: RunStatus, summary?: Record<string, unknown>, error?: { code: string; message: string }): Promise<void> {

@@ -3,7 +3,7 @@ import { gatewayBurst } from '../../pipeline/bench/gateway-burst.ts';
 
 const calls = Number(process.env.BENCH_CALLS ?? 2000);
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 64);
-const r = await gatewayBurst({ calls, concurrency, latencyMs: Number(process.env.BENCH_LATENCY_MS ?? 5) });
+const r = await gatewayBurst({ calls, concurrency, latencyMs: Number(process.env.BENCH_LATENCY_MS ?? 20) });
 const lines = [
   `calls:               ${r.calls} (ok ${r.ok}, failed ${r.failed}, mismatched ${r.mismatched})`,
   `concurrency cap:     ${r.concurrency}`,
