@@ -19,7 +19,11 @@ export type ErrorCode =
   | 'disk-full'
   | 'journal-corrupt'
   | 'run-not-found'
-  | 'not-implemented';
+  | 'not-implemented'
+  | 'sandbox-failed'
+  | 'data-invalid'
+  | 'data-missing'
+  | 'checksum-mismatch';
 
 export class PipelineError extends Error {
   readonly code: ErrorCode;

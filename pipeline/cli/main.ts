@@ -4,6 +4,7 @@ import { registerSim } from './commands/sim.ts';
 import { registerSmoke } from './commands/smoke.ts';
 import { registerBench } from './commands/bench.ts';
 import { registerPending } from './commands/pending.ts';
+import { registerEvaluate } from './commands/evaluate.ts';
 import { EXIT_USAGE, exitCodeFor } from './exit-codes.ts';
 import { printError } from './output.ts';
 
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
   registerSmoke(program);
   registerSim(program);
   registerBench(program);
+  registerEvaluate(program);
   registerPending(program);
   program.addHelpText('after', '\nQuick start:\n  $ npm run demo      # the pipeline on the built-in simulator\n  $ npm test');
   for (const c of program.commands) c.exitOverride();

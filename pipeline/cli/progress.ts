@@ -10,6 +10,7 @@ export function createProgress(label: string, total: number, opts: { stream?: No
   const stream = opts.stream ?? process.stderr;
   if (opts.enabled === false) return { tick: () => undefined, stop: () => undefined };
   let done = 0;
+  let stopped = false;
   let extra: Record<string, string | number> = {};
   const fmtExtra = (): string => Object.entries(extra).map(([k, v]) => `${k}=${v}`).join(' ');
   if (stream.isTTY) {
@@ -22,6 +23,8 @@ export function createProgress(label: string, total: number, opts: { stream?: No
         bar.update(done, { extra: fmtExtra() });
       },
       stop() {
+        if (stopped) return;
+        stopped = true;
         bar.stop();
       },
     };
@@ -44,6 +47,8 @@ export function createProgress(label: string, total: number, opts: { stream?: No
       }
     },
     stop() {
+      if (stopped) return;
+      stopped = true;
       line();
     },
   };

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { EndpointSchema } from './endpoint-schema.ts';
 import { SimOptionsSchema } from '../sim/options.ts';
+import { SandboxSchema } from '../sandbox/sandbox-config.ts';
 
 export const RunSchema = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9._-]+$/).default('run').describe('Used in the run id.'),
@@ -42,6 +43,7 @@ export const ConfigSchema = z.strictObject({
   budget: BudgetSchema.prefault({}),
   sim: SimOptionsSchema.prefault({}).describe('The built-in simulated model server (used by baseUrl: sim and `npm run sim`).'),
   smoke: SmokeSchema.prefault({}),
+  sandbox: SandboxSchema.prefault({}).describe('Where candidate code runs: bubblewrap isolation, limits, pool size.'),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

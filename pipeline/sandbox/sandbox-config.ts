@@ -1,0 +1,23 @@
+// Sandbox settings: isolation mode, interpreter, pool size and the limits enforced on every job.
+import os from 'node:os';
+import { z } from 'zod';
+
+export const SandboxSchema = z.strictObject({
+  mode: z
+    .enum(['auto', 'bwrap', 'process'])
+    .default('auto')
+    .describe('bwrap: bubblewrap isolation (no network, read-only system, private /tmp). process: plain processes with the same limits. auto: bwrap when installed, else process with a warning.'),
+  python: z.string().default('/usr/bin/python3').describe('Interpreter that runs candidate code (Debian python3 sees python3-* packages such as numpy).'),
+  workers: z.int().min(1).max(256).default(Math.max(1, os.availableParallelism())).describe('Warm interpreters (one per core by default).'),
+  preload: z.array(z.string()).default([]).describe('Modules imported once in each warm interpreter (e.g. numpy, pandas for BigCodeBench).'),
+  memoryMb: z.int().min(0).default(4096).describe('Address-space limit per job (0 = none).'),
+  stackMb: z.int().min(0).default(0).describe('Stack limit per job (0 = inherit).'),
+  fileSizeMb: z.int().min(1).default(64).describe('Largest file a job may write.'),
+  maxProcesses: z.int().min(1).default(64).describe('Processes a job may have at once (RLIMIT_NPROC; needs an unprivileged sandbox user when run as root).'),
+  outputKb: z.int().min(1).default(64).describe('Captured output kept per job; the rest is drained and dropped.'),
+  graceS: z.number().min(0).default(1).describe('Extra wall time after the harness limit before the process group is killed.'),
+  sandboxUser: z.int().min(1).default(65534).describe('When run as root, jobs run as this uid/gid (nobody), so process limits apply.'),
+});
+
+export type SandboxConfig = z.infer<typeof SandboxSchema>;
+export type SandboxConfigInput = z.input<typeof SandboxSchema>;

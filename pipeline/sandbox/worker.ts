@@ -1,0 +1,165 @@
+// One warm sandbox interpreter: spawned once (under bwrap or as a plain process), fed one job at a time over fd 3, answering on fd 4.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import type { Readable, Writable } from 'node:stream';
+import { PipelineError } from '../errors.ts';
+import { bwrapArgs } from './bwrap.ts';
+import type { SandboxConfig } from './sandbox-config.ts';
+import type { ExecJob } from './job.ts';
+
+/** What the Python worker answers for one job. */
+export interface WorkerAnswer {
+  id: number;
+  verdict: Record<string, unknown> | null;
+  killed: boolean;
+  output: string;
+  outputBytes: number;
+  durationMs: number;
+  workerError?: string;
+  /** Set by the host when the worker itself died or stopped answering. */
+  lost?: string;
+}
+
+export interface WorkerSpec {
+  config: SandboxConfig;
+  mode: 'bwrap' | 'process';
+  bwrapPath: string | null;
+  runnerDir: string;
+}
+
+/** Extra seconds the host waits beyond a job's own limits before it kills the whole worker. */
+const HOST_SLACK_S = 5;
+
+export class SandboxWorker {
+  private child: ChildProcess | null = null;
+  private pending: { id: number; resolve: (a: WorkerAnswer) => void; timer: NodeJS.Timeout } | null = null;
+  private ready: Promise<void> | null = null;
+  private nextId = 1;
+  private dead = true;
+  preloadMissing: string[] = [];
+  restarts = 0;
+
+  constructor(private readonly spec: WorkerSpec) {}
+
+  private limitsArg(): string {
+    const c = this.spec.config;
+    return JSON.stringify({
+      memoryMb: c.memoryMb,
+      stackMb: c.stackMb,
+      fileSizeMb: c.fileSizeMb,
+      maxProcesses: c.maxProcesses,
+      outputBytes: c.outputKb * 1024,
+      graceS: c.graceS,
+      preload: c.preload,
+    });
+  }
+
+  start(): Promise<void> {
+    if (this.ready !== null && !this.dead) return this.ready;
+    const { config, mode, bwrapPath, runnerDir } = this.spec;
+    const workerArgs = [this.limitsArg()];
+    const [cmd, args] =
+      mode === 'bwrap' && bwrapPath !== null
+        ? [bwrapPath, bwrapArgs({ runnerDir, python: config.python, workerArgs })]
+        : [config.python, ['-I', '-B', `${runnerDir}/fr_worker.py`, ...workerArgs]];
+    const asRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+    const child = spawn(cmd, args, {
+      stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'],
+      // Only what an interpreter needs: no API keys or other variables of ours reach candidate code.
+      env: { PATH: '/usr/local/bin:/usr/bin:/bin', LANG: 'C.UTF-8', HOME: '/tmp', MPLBACKEND: 'Agg', PYTHONDONTWRITEBYTECODE: '1' },
+      detached: true,
+      cwd: '/tmp',
+      // As root, rlimits on processes are not enforced; an unprivileged uid makes them hold.
+      ...(asRoot ? { uid: config.sandboxUser, gid: config.sandboxUser } : {}),
+    });
+    this.child = child;
+    this.dead = false;
+    let stderr = '';
+    child.stderr?.on('data', (d: Buffer) => {
+      if (stderr.length < 8192) stderr += d.toString();
+    });
+    child.stdout?.resume();
+    const results = child.stdio[4] as Readable;
+    const lines = createInterface({ input: results, crlfDelay: Infinity });
+    this.ready = new Promise<void>((resolve, reject) => {
+      let isReady = false;
+      lines.on('line', (line) => {
+        let msg: Record<string, unknown>;
+        try {
+          msg = JSON.parse(line) as Record<string, unknown>;
+        } catch {
+          return;
+        }
+        if (!isReady && msg.ready === true) {
+          isReady = true;
+          this.preloadMissing = (msg.preloadMissing as string[] | undefined) ?? [];
+          resolve();
+          return;
+        }
+        const p = this.pending;
+        if (p !== null && msg.id === p.id) {
+          clearTimeout(p.timer);
+          this.pending = null;
+          p.resolve(msg as unknown as WorkerAnswer);
+        }
+      });
+      child.on('exit', (code, signal) => {
+        this.dead = true;
+        this.child = null;
+        if (!isReady) {
+          reject(new PipelineError('sandbox-failed', `sandbox worker did not start (${cmd} exited ${code ?? signal}): ${stderr.trim().slice(0, 800)}`, {
+            hint: mode === 'bwrap' ? 'Check that bubblewrap works here (bwrap --version), or set sandbox.mode: process.' : `Check sandbox.python (${config.python}).`,
+          }));
+        }
+        const p = this.pending;
+        if (p !== null) {
+          clearTimeout(p.timer);
+          this.pending = null;
+          p.resolve({ id: p.id, verdict: null, killed: false, output: '', outputBytes: 0, durationMs: 0, lost: `worker exited (${code ?? signal})` });
+        }
+      });
+      child.on('error', (e) => {
+        this.dead = true;
+        if (!isReady) reject(new PipelineError('sandbox-failed', `cannot start sandbox worker: ${e.message}`));
+      });
+    });
+    return this.ready;
+  }
+
+  /** Runs one job; never rejects for anything the job does: a dead or stuck worker becomes a lost answer. */
+  async run(job: ExecJob): Promise<WorkerAnswer> {
+    if (this.pending !== null) throw new Error('SandboxWorker.run called while busy');
+    if (this.dead) {
+      this.restarts++;
+      await this.start();
+    } else {
+      await this.start();
+    }
+    const child = this.child;
+    if (child === null) throw new PipelineError('sandbox-failed', 'sandbox worker is not running');
+    const id = this.nextId++;
+    const hostLimitMs = (job.timeoutS + this.spec.config.graceS + HOST_SLACK_S) * 1000;
+    return new Promise<WorkerAnswer>((resolve) => {
+      const timer = setTimeout(() => {
+        // The worker itself stopped answering: kill its whole tree and answer for it.
+        this.pending = null;
+        this.kill();
+        resolve({ id, verdict: null, killed: true, output: '', outputBytes: 0, durationMs: hostLimitMs, lost: 'worker stopped answering' });
+      }, hostLimitMs);
+      this.pending = { id, resolve, timer };
+      (child.stdio[3] as Writable).write(`${JSON.stringify({ ...job, id })}\n`);
+    });
+  }
+
+  kill(): void {
+    const child = this.child;
+    if (child?.pid === undefined) return;
+    try {
+      process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      child.kill('SIGKILL');
+    }
+    this.dead = true;
+    this.child = null;
+  }
+}
