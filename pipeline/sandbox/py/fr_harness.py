@@ -295,6 +295,8 @@ def run_unittest(job):
             if cases is None:
                 raise NameError("TestCases is not defined")
             suite = unittest.TestLoader().loadTestsFromTestCase(cases)
+            # Names first: a suite drops each test object once it has run.
+            names = [t._testMethodName for t in _iter_tests(suite)]
             result = unittest.TestResult()
             suite.run(result)
         finally:
@@ -308,8 +310,7 @@ def run_unittest(job):
     bad = {}
     for test, tb in result.failures + result.errors:
         bad[test._testMethodName] = tb
-    for test in _iter_tests(suite):
-        name = test._testMethodName
+    for name in names:
         if name in bad:
             last = [ln for ln in bad[name].strip().splitlines() if ln.strip()]
             outcomes.append({"name": name, "passed": False, "error": last[-1] if last else "failed"})

