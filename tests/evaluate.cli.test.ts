@@ -5,9 +5,9 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { repoRoot, sharedDatasets, tmpDir } from './helpers/tmp.ts';
 
-function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'pipeline/cli/main.ts', ...args], { cwd: repoRoot, env: { ...process.env, FLOWREASONER_DATA_DIR: sharedDatasets }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'pipeline/cli/main.ts', ...args], { cwd: repoRoot, env: { ...process.env, FLOWREASONER_DATA_DIR: sharedDatasets, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -81,6 +81,15 @@ describe('evaluate', () => {
     expect(mine.map((m) => m.passed)).toEqual(theirs.map((t) => t.passed));
     // The result strings agree too, except that a process that exits silently is "timed out" in both.
     expect(mine.map((m) => m.result)).toEqual(theirs.map((t) => t.result));
+  });
+
+  it('falls back to plain processes with one clear warning when bwrap is missing', async () => {
+    const dir = await tmpDir();
+    const r = await cli(['evaluate', '--dataset', 'humaneval', '--reference', '--ids', 'HumanEval/0', '--ids', 'HumanEval/1', '--out', path.join(dir, 'r.jsonl')], { FLOWREASONER_BWRAP: 'none' });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr.match(/warning: bubblewrap/g)).toHaveLength(1);
+    expect(r.stdout).toMatch(/sandbox\s+process/);
+    expect(r.stdout).toMatch(/pass@1\s+100\.00%/);
   });
 
   it('needs exactly one of --samples and --reference', async () => {

@@ -5,10 +5,15 @@ import path from 'node:path';
 
 let cachedBwrap: string | null | undefined;
 
-/** Path of a working bwrap, or null (missing, or unable to create namespaces here). */
+/**
+ * Path of a working bwrap, or null (missing, or unable to create namespaces here).
+ * FLOWREASONER_BWRAP names another binary, or `none` to act as if bwrap were absent.
+ */
 export function findBwrap(): string | null {
   if (cachedBwrap !== undefined) return cachedBwrap;
-  for (const p of ['/usr/bin/bwrap', '/usr/local/bin/bwrap', '/bin/bwrap']) {
+  const override = process.env.FLOWREASONER_BWRAP;
+  if (override === 'none') return (cachedBwrap = null);
+  for (const p of override !== undefined && override !== '' ? [override] : ['/usr/bin/bwrap', '/usr/local/bin/bwrap', '/bin/bwrap']) {
     if (!existsSync(p)) continue;
     const probe = spawnSync(p, ['--unshare-all', '--ro-bind', '/', '/', '--proc', '/proc', '--dev', '/dev', 'true'], { timeout: 10_000 });
     if (probe.status === 0) return (cachedBwrap = p);
@@ -24,7 +29,7 @@ function systemPath(p: string): string[] {
   return ['--ro-bind', p, p];
 }
 
-export function bwrapArgs(opts: { runnerDir: string; python: string; workerArgs: string[] }): string[] {
+export function bwrapArgs(opts: { runnerDir: string; python: string; workerArgs: string[]; script?: string }): string[] {
   const runnerMount = '/opt/flowreasoner-sandbox';
   const args = ['--unshare-all', '--die-with-parent', '--new-session', '--clearenv'];
   args.push('--setenv', 'PATH', '/usr/local/bin:/usr/bin:/bin', '--setenv', 'HOME', '/tmp', '--setenv', 'LANG', 'C.UTF-8');
@@ -37,6 +42,6 @@ export function bwrapArgs(opts: { runnerDir: string; python: string; workerArgs:
     args.push('--ro-bind', prefix, prefix);
   }
   args.push('--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp', '--ro-bind', opts.runnerDir, runnerMount, '--chdir', '/tmp');
-  args.push(opts.python, '-I', '-B', `${runnerMount}/fr_worker.py`, ...opts.workerArgs);
+  args.push(opts.python, '-I', '-B', `${runnerMount}/${opts.script ?? 'fr_worker.py'}`, ...opts.workerArgs);
   return args;
 }

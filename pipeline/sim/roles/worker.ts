@@ -3,6 +3,7 @@ import type { Rng } from '../../random.ts';
 import { mutateProgram } from '../mutate.ts';
 import type { SimTask } from '../task-index.ts';
 import { selectorDraft } from './selector.ts';
+import { reviewerDraft } from './reviewer.ts';
 import { lastUserText, userText, type Draft, type RoleInput } from './types.ts';
 
 export function workerDraft(input: RoleInput): Draft {
@@ -10,6 +11,8 @@ export function workerDraft(input: RoleInput): Draft {
   const task = input.tasks.find(userText(input.messages));
   const selection = selectorDraft(lastUserText(input.messages), task);
   if (selection) return selection;
+  const verdict = reviewerDraft(lastUserText(input.messages), task);
+  if (verdict) return verdict;
   if (!task) {
     const program = stubProgram(userText(input.messages));
     return {

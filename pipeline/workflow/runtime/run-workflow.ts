@@ -1,0 +1,223 @@
+// Runs one workflow for one task: its control flow in a sandboxed Python process, its operator calls served here.
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { createInterface } from 'node:readline';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Readable, Writable } from 'node:stream';
+import { errorMessage, isPipelineError } from '../../errors.ts';
+import { hash32 } from '../../random.ts';
+import { bwrapArgs, findBwrap } from '../../sandbox/bwrap.ts';
+import type { Gateway } from '../../gateway/gateway.ts';
+import type { CallContext, ChatMessage } from '../../gateway/types.ts';
+import type { Executor } from '../../sandbox/executor.ts';
+import type { Task } from '../../../datasets/task.ts';
+import { OPERATORS, operatorByName } from '../operators/registry.ts';
+import type { OperatorContext, WorkerReply } from '../operators/operator-context.ts';
+import { extractCode } from '../extract-code.ts';
+import { RunLimitsSchema, type RunLimits, type RunStatus, type TraceEntry, type WorkflowRunResult } from './run-types.ts';
+
+const RUNTIME_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'py');
+const CUT = 2000;
+const OUTPUT_CAP = 32 * 1024;
+
+export interface WorkflowDefinition {
+  graph: string;
+  prompt: string;
+}
+
+export interface RunWorkflowOptions {
+  gateway: Gateway;
+  executor: Executor;
+  workerRole?: string;
+  limits?: Partial<RunLimits>;
+  /** Distinguishes independent executions of the same workflow (each gets its own worker samples; reruns hit the cache). */
+  runKey?: string;
+  callContext?: CallContext;
+  signal?: AbortSignal;
+  python?: string;
+  mode?: 'auto' | 'bwrap' | 'process';
+  sandboxUser?: number;
+}
+
+function cut(v: unknown): unknown {
+  if (typeof v === 'string') return v.length > CUT ? `${v.slice(0, CUT)}… [${v.length - CUT} more chars]` : v;
+  if (Array.isArray(v)) return v.map(cut);
+  if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, cut(x)]));
+  return v;
+}
+
+export function workflowHash(def: WorkflowDefinition): string {
+  return createHash('sha256').update(def.graph).update('\u0000').update(def.prompt).digest('hex');
+}
+
+export async function runWorkflow(def: WorkflowDefinition, task: Task, opts: RunWorkflowOptions): Promise<WorkflowRunResult> {
+  const limits = RunLimitsSchema.parse(opts.limits ?? {});
+  const started = performance.now();
+  const trace: TraceEntry[] = [];
+  const totals = { operatorCalls: 0, workerCalls: 0, promptTokens: 0, completionTokens: 0, cost: 0, cacheHits: 0, wallMs: 0 };
+  const codeHash = workflowHash(def);
+  const runKey = opts.runKey ?? '0';
+  const python = opts.python ?? '/usr/bin/python3';
+  const bwrap = opts.mode === 'process' ? null : findBwrap();
+  const asRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  const [cmd, args] =
+    bwrap !== null
+      ? [bwrap, bwrapArgs({ runnerDir: RUNTIME_DIR, python, workerArgs: [], script: 'fr_workflow_runtime.py' })]
+      : [python, ['-I', '-B', path.join(RUNTIME_DIR, 'fr_workflow_runtime.py')]];
+  const child = spawn(cmd, args, {
+    stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'],
+    env: { PATH: '/usr/local/bin:/usr/bin:/bin', LANG: 'C.UTF-8', HOME: '/tmp', PYTHONDONTWRITEBYTECODE: '1' },
+    detached: true,
+    cwd: '/tmp',
+    ...(asRoot ? { uid: opts.sandboxUser ?? 65534, gid: opts.sandboxUser ?? 65534 } : {}),
+  });
+  const toRuntime = child.stdio[3] as Writable;
+  const fromRuntime = child.stdio[4] as Readable;
+  let output = '';
+  const keep = (d: Buffer): void => {
+    if (output.length < OUTPUT_CAP) output += d.toString().slice(0, OUTPUT_CAP - output.length);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  toRuntime.on('error', () => undefined); // the runtime may exit while a reply is on its way
+
+  let finished: ((r: { status: RunStatus; solution?: string; error?: { message: string; traceback?: string } }) => void) | null = null;
+  const outcome = new Promise<{ status: RunStatus; solution?: string; error?: { message: string; traceback?: string } }>((resolve) => (finished = resolve));
+  let stopped: RunStatus | null = null;
+  const finish = (r: { status: RunStatus; solution?: string; error?: { message: string; traceback?: string } }): void => {
+    const f = finished;
+    finished = null;
+    f?.(r);
+  };
+  const stop = (status: RunStatus, message: string): void => {
+    if (stopped !== null) return;
+    stopped = status;
+    finish({ status, error: { message } });
+  };
+  const send = (msg: Record<string, unknown>): void => {
+    if (stopped === null) toRuntime.write(`${JSON.stringify(msg)}\n`);
+  };
+  const costNow = (): Record<string, number> => ({ total_cost: totals.cost, total_prompt_tokens: totals.promptTokens, total_completion_tokens: totals.completionTokens });
+
+  const wall = setTimeout(() => stop('timeout', `the workflow ran past limits.wallClockS=${limits.wallClockS}s`), limits.wallClockS * 1000);
+  const onAbort = (): void => stop('timeout', 'cancelled');
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+
+  child.on('exit', (code, sig) => {
+    if (stopped === null && finished !== null) finish({ status: 'sandbox-error', error: { message: `workflow process exited (${code ?? sig}) without a result`, traceback: output.slice(-4000) } });
+  });
+  child.on('error', (e) => finish({ status: 'sandbox-error', error: { message: `cannot start the workflow runtime: ${e.message}` } }));
+
+  const serve = async (msg: { id: number; op: string; args: Record<string, unknown> }): Promise<void> => {
+    const seq = ++totals.operatorCalls;
+    if (seq > limits.maxOperatorCalls) {
+      stop('limit-operator-calls', `more than limits.maxOperatorCalls=${limits.maxOperatorCalls} operator calls`);
+      return;
+    }
+    const entry: TraceEntry = { seq, op: msg.op, ok: false, args: cut(msg.args) as Record<string, unknown>, output: null, workerCalls: 0, promptTokens: 0, completionTokens: 0, cost: 0, cacheHits: 0, latencyMs: 0, startedMs: Math.round(performance.now() - started) };
+    trace.push(entry);
+    const t0 = performance.now();
+    const spec = operatorByName(msg.op);
+    let asks = 0;
+    const ctx: OperatorContext = {
+      task,
+      executor: opts.executor,
+      gateway: opts.gateway,
+      callContext: opts.callContext ?? {},
+      testFixRounds: limits.testFixRounds,
+      signal: opts.signal ?? new AbortController().signal,
+      extractCode: (text, entryPoint) => extractCode(text, entryPoint),
+      ask: async (messages: ChatMessage[], o = {}): Promise<WorkerReply> => {
+        if (stopped !== null) throw new Error('run stopped');
+        const sampleIndex = hash32('workflow-call', runKey, codeHash, msg.id, asks++);
+        const r = await opts.gateway.chat({
+          role: opts.workerRole ?? 'worker',
+          messages,
+          sampleIndex,
+          ...(o.temperature !== undefined ? { sampling: { temperature: o.temperature } } : {}),
+          ...(opts.callContext !== undefined ? { context: opts.callContext } : {}),
+          ...(opts.signal !== undefined ? { signal: opts.signal } : {}),
+        });
+        const reply = { content: r.content, promptTokens: r.usage.promptTokens, completionTokens: r.usage.completionTokens, cost: r.cost, cacheHit: r.cacheHit };
+        entry.workerCalls++;
+        entry.promptTokens += reply.promptTokens;
+        entry.completionTokens += reply.completionTokens;
+        entry.cost += reply.cost;
+        if (reply.cacheHit) entry.cacheHits++;
+        totals.workerCalls++;
+        totals.promptTokens += reply.promptTokens;
+        totals.completionTokens += reply.completionTokens;
+        totals.cost += reply.cost;
+        if (reply.cacheHit) totals.cacheHits++;
+        if (totals.promptTokens + totals.completionTokens > limits.maxWorkerTokens) stop('limit-tokens', `worker tokens passed limits.maxWorkerTokens=${limits.maxWorkerTokens}`);
+        else if (totals.cost > limits.maxCostUsd) stop('limit-cost', `worker cost passed limits.maxCostUsd=$${limits.maxCostUsd}`);
+        return reply;
+      },
+    };
+    try {
+      if (spec === undefined) throw new Error(`unknown operator ${msg.op}; available: ${OPERATORS.map((o) => o.name).join(', ')}`);
+      const parsed = spec.args.safeParse(msg.args);
+      if (!parsed.success) throw new Error(`${msg.op}: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'arguments'}: ${i.message}`).join('; ')}`);
+      const result = await spec.run(parsed.data, ctx);
+      entry.ok = true;
+      entry.output = cut(result) as Record<string, unknown>;
+      entry.latencyMs = Math.round(performance.now() - t0);
+      send({ id: msg.id, ok: true, result, cost: costNow() });
+    } catch (e) {
+      entry.error = errorMessage(e);
+      entry.latencyMs = Math.round(performance.now() - t0);
+      // Budget and cancellation end the run; anything else is the operator's failure, which the workflow may handle.
+      if (isPipelineError(e, 'budget-exceeded')) stop('limit-cost', errorMessage(e));
+      else if (isPipelineError(e, 'aborted')) stop('timeout', 'cancelled');
+      else send({ id: msg.id, ok: false, error: entry.error, cost: costNow() });
+    }
+  };
+
+  const lines = createInterface({ input: fromRuntime, crlfDelay: Infinity });
+  lines.on('line', (line) => {
+    let msg: Record<string, unknown>;
+    try {
+      msg = JSON.parse(line) as Record<string, unknown>;
+    } catch {
+      return;
+    }
+    if (msg.type === 'call') void serve(msg as unknown as { id: number; op: string; args: Record<string, unknown> });
+    else if (msg.type === 'done') finish({ status: 'ok', solution: String(msg.solution ?? '') });
+    else if (msg.type === 'error') {
+      const kind = String(msg.kind);
+      const status: RunStatus = kind === 'load-failed' || kind === 'workflow-raised' || kind === 'no-solution' || kind === 'bad-solution-type' ? kind : 'workflow-raised';
+      finish({ status, error: { message: String(msg.message ?? ''), ...(typeof msg.traceback === 'string' && msg.traceback !== '' ? { traceback: msg.traceback } : {}) } });
+    }
+  });
+
+  toRuntime.write(
+    `${JSON.stringify({
+      graph: def.graph,
+      prompt: def.prompt,
+      problem: task.prompt,
+      entryPoint: task.entryPoint,
+      operators: OPERATORS.map((o) => ({ name: o.name, params: o.params })),
+      limits: { memoryMb: limits.memoryMb, maxProcesses: 16 },
+    })}\n`,
+  );
+
+  const r = await outcome;
+  clearTimeout(wall);
+  opts.signal?.removeEventListener('abort', onAbort);
+  try {
+    if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+  totals.wallMs = Math.round(performance.now() - started);
+  return {
+    status: r.status,
+    solution: r.solution ?? '',
+    ...(r.error !== undefined ? { error: r.error } : {}),
+    trace,
+    totals,
+    codeHash,
+    ...(output !== '' ? { output } : {}),
+  };
+}
