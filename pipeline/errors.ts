@@ -23,7 +23,8 @@ export type ErrorCode =
   | 'sandbox-failed'
   | 'data-invalid'
   | 'data-missing'
-  | 'checksum-mismatch';
+  | 'checksum-mismatch'
+  | 'analyzer-failed';
 
 export class PipelineError extends Error {
   readonly code: ErrorCode;

@@ -44,7 +44,7 @@ describe('cli', () => {
   });
 
   it('exits 2 with the key path for a bad config or override', async () => {
-    const r = await cli(['demo', '--set', 'models.worker.limits.concurency=3', '--out', path.join(await tmpDir(), 'x')]);
+    const r = await cli(['smoke', '--config', 'configs/demo.yaml', '--set', 'models.worker.limits.concurency=3', '--out', path.join(await tmpDir(), 'x')]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('models.worker.limits.concurency');
     expect(r.stderr).toContain('did you mean "concurrency"');
@@ -69,13 +69,13 @@ describe('cli', () => {
     expect(stdout).toContain('== sim');
   });
 
-  it('runs the demo into a run directory, then a resumed run repeats no call', async () => {
+  it('runs a smoke run into a run directory, then a resumed run repeats no call', async () => {
     const dir = await tmpDir();
     const out = path.join(dir, 'demo');
     const cache = path.join(dir, 'cache');
-    const r = await cli(['demo', '--out', out, '--calls', '6', '--set', `cache.dir=${cache}`]);
+    const r = await cli(['smoke', '--config', 'configs/demo.yaml', '--out', out, '--calls', '6', '--set', `cache.dir=${cache}`]);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toContain('== demo');
+    expect(r.stdout).toContain('== smoke run');
     const files = await readdir(out);
     expect(files).toEqual(expect.arrayContaining(['run.json', 'config.yaml', 'calls.jsonl', 'log.jsonl', 'smoke.json']));
     const meta = JSON.parse(await readFile(path.join(out, 'run.json'), 'utf8')) as { status: string };
@@ -84,7 +84,7 @@ describe('cli', () => {
     expect(calls).toHaveLength(18); // 3 roles x 6 calls
     expect(calls.filter((c) => c.role === 'teacher').every((c) => c.ok)).toBe(true);
 
-    const again = await cli(['demo', '--resume', out, '--set', `cache.dir=${cache}`]);
+    const again = await cli(['smoke', '--resume', out, '--set', `cache.dir=${cache}`]);
     expect(again.code, again.stderr).toBe(0);
     const after = await readAll<CallRecord>(path.join(out, 'calls.jsonl'));
     expect(after).toHaveLength(36);

@@ -128,7 +128,8 @@ describe('cache', () => {
     expect(a.cacheHit).toBe(false);
     expect(b.cacheHit).toBe(true);
     expect(b.content).toBe(a.content);
-    expect(b.cost).toBe(0);
+    expect(b.spent).toBe(0);
+    expect(b.cost).toBe(a.cost);
     const g2 = new Gateway({ models, cacheDir });
     expect((await g2.chat({ role: 'worker', messages: ask('cache me'), sampleIndex: 3 })).cacheHit).toBe(true);
     // Another sample index is another sample, and cache: false bypasses the cache.

@@ -5,6 +5,9 @@ import { registerSmoke } from './commands/smoke.ts';
 import { registerBench } from './commands/bench.ts';
 import { registerPending } from './commands/pending.ts';
 import { registerEvaluate } from './commands/evaluate.ts';
+import { registerDistill } from './commands/distill.ts';
+import { registerDemo } from './commands/demo.ts';
+import { registerWorkflow } from './commands/workflow.ts';
 import { EXIT_USAGE, exitCodeFor } from './exit-codes.ts';
 import { printError } from './output.ts';
 
@@ -14,10 +17,13 @@ export function buildProgram(): Command {
     .version('0.1.0')
     .showHelpAfterError(true)
     .exitOverride();
+  registerDemo(program);
+  registerDistill(program);
   registerSmoke(program);
   registerSim(program);
   registerBench(program);
   registerEvaluate(program);
+  registerWorkflow(program);
   registerPending(program);
   program.addHelpText('after', '\nQuick start:\n  $ npm run demo      # the pipeline on the built-in simulator\n  $ npm test');
   for (const c of program.commands) c.exitOverride();

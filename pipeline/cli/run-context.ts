@@ -1,5 +1,6 @@
 // Everything a stage command needs before it starts: config, run directory, logger, simulator (if used) and the gateway.
 import { existsSync } from 'node:fs';
+import { setMaxListeners } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -38,6 +39,17 @@ export interface RunContext {
   close(status: RunStatus, summary?: Record<string, unknown>, error?: unknown): Promise<void>;
 }
 
+/**
+ * Where benchmark files are: FLOWREASONER_DATA_DIR, else data.dir when it was set or exists, else undefined
+ * (the datasets' own default: ../shared/datasets beside a checkout).
+ */
+export function dataDirOf(config: Config): string | undefined {
+  const env = process.env.FLOWREASONER_DATA_DIR;
+  if (env !== undefined && env !== '') return env;
+  if (config.data.dir !== 'data' || existsSync(config.data.dir)) return config.data.dir;
+  return undefined;
+}
+
 /** Collects repeated --set values. */
 export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
@@ -50,7 +62,7 @@ function usesSim(config: Config): boolean {
 /** Starts the in-process simulator on a free port when an endpoint says `baseUrl: sim`. */
 export async function startSimIfNeeded(config: Config): Promise<SimServer | null> {
   if (!usesSim(config)) return null;
-  const dataDir = path.resolve(config.data.dir);
+  const dataDir = path.resolve(dataDirOf(config) ?? path.join(process.cwd(), '..', 'shared', 'datasets'));
   return startSimServer({ ...config.sim, port: 0, ...(config.sim.dataDir === undefined && existsSync(dataDir) ? { dataDir } : {}) });
 }
 
@@ -88,6 +100,8 @@ export async function openRun(command: string, opts: CommonOptions, defaultConfi
   for (const [name, r] of store.repairs) logger.warn({ journal: name, droppedBytes: r.droppedBytes }, 'dropped a torn record at the end of a journal');
 
   const controller = new AbortController();
+  // Every call of a long run listens on this one signal.
+  setMaxListeners(0, controller.signal);
   const onSignal = (sig: NodeJS.Signals): void => {
     logger.warn({ signal: sig }, 'interrupted');
     controller.abort(new PipelineError('aborted', `interrupted by ${sig}`));

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { EndpointSchema } from './endpoint-schema.ts';
 import { SimOptionsSchema } from '../sim/options.ts';
 import { SandboxSchema } from '../sandbox/sandbox-config.ts';
+import { DistillSchema } from '../../distill/config-schema.ts';
 
 export const RunSchema = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9._-]+$/).default('run').describe('Used in the run id.'),
@@ -44,6 +45,7 @@ export const ConfigSchema = z.strictObject({
   sim: SimOptionsSchema.prefault({}).describe('The built-in simulated model server (used by baseUrl: sim and `npm run sim`).'),
   smoke: SmokeSchema.prefault({}),
   sandbox: SandboxSchema.prefault({}).describe('Where candidate code runs: bubblewrap isolation, limits, pool size.'),
+  distill: DistillSchema.prefault({}).describe('The distillation stage (npm run distill).'),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

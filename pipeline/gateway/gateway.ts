@@ -152,7 +152,7 @@ export class Gateway {
     if (useCache && this.cache !== null) {
       const hit = await this.cache.get(key);
       if (hit !== undefined) {
-        const result: ChatResult = { ...hit, cost: 0, cacheHit: true, latencyMs: performance.now() - started, attempts: 0 };
+        const result: ChatResult = { ...hit, spent: 0, cacheHit: true, latencyMs: performance.now() - started, attempts: 0 };
         await this.record(req, ep, result, null, [], null);
         return result;
       }
@@ -172,6 +172,7 @@ export class Gateway {
         usage,
         ...(raw.promptTokenIds !== undefined ? { promptTokenIds: raw.promptTokenIds } : {}),
         cost: costOf(usage, ep.price),
+        spent: costOf(usage, ep.price),
         cacheHit: false,
         latencyMs: performance.now() - started,
         attempts,
@@ -189,6 +190,7 @@ export class Gateway {
         reasoning: null,
         usage: ZERO,
         cost: 0,
+        spent: 0,
         cacheHit: false,
         latencyMs: performance.now() - started,
         attempts: 0,
@@ -201,7 +203,7 @@ export class Gateway {
 
   private async record(req: ChatRequest, ep: Endpoint, r: ChatResult, baseUrl: string | null, retried: string[], error: unknown): Promise<void> {
     const ok = error === null;
-    this.accounting.record({ role: req.role, usage: r.usage, cost: r.cost, cacheHit: r.cacheHit, ok, errorClass: ok ? null : errorClass(error), ...(req.context !== undefined ? { context: req.context } : {}) });
+    this.accounting.record({ role: req.role, usage: r.usage, cost: r.spent, cacheHit: r.cacheHit, ok, errorClass: ok ? null : errorClass(error), ...(req.context !== undefined ? { context: req.context } : {}) });
     for (const code of retried) this.accounting.errorsByClass.set(`retried:${code}`, (this.accounting.errorsByClass.get(`retried:${code}`) ?? 0) + 1);
     const rec: CallRecord = {
       ts: new Date().toISOString(),
@@ -219,6 +221,7 @@ export class Gateway {
       completionTokens: r.usage.completionTokens,
       reasoningTokens: r.usage.reasoningTokens,
       cost: r.cost,
+      spent: r.spent,
       finishReasons: r.choices.map((c) => c.finishReason),
       errorClass: ok ? null : errorClass(error),
       errorMessage: ok ? null : scrubText(errorMessage(error)),
@@ -280,7 +283,7 @@ export class Gateway {
         role: r.role,
         context,
         usage: { promptTokens: r.promptTokens, completionTokens: r.completionTokens, reasoningTokens: r.reasoningTokens, cachedPromptTokens: 0 },
-        cost: r.cost,
+        cost: r.spent ?? r.cost,
         cacheHit: r.cacheHit,
         ok: r.ok,
         errorClass: r.errorClass,

@@ -68,8 +68,10 @@ export interface ChatResult {
   reasoning: string | null;
   usage: Usage;
   promptTokenIds?: number[];
-  /** USD actually spent by this call (0 on a cache hit). */
+  /** What the call is worth at the role's prices (the same whether it was answered from the cache or not). */
   cost: number;
+  /** USD actually spent now: 0 on a cache hit. Budgets count this. */
+  spent: number;
   cacheHit: boolean;
   latencyMs: number;
   attempts: number;
@@ -93,6 +95,8 @@ export interface CallRecord {
   completionTokens: number;
   reasoningTokens: number;
   cost: number;
+  /** USD actually spent (0 on a cache hit). */
+  spent: number;
   finishReasons: string[];
   errorClass: string | null;
   errorMessage: string | null;

@@ -8,7 +8,7 @@ import { Executor } from '../../sandbox/executor.ts';
 import { evaluateSamples, readSamples, type SampleLine } from '../../evaluate/evaluate-samples.ts';
 import { loadBenchmark } from '../../../datasets/registry.ts';
 import type { Task } from '../../../datasets/task.ts';
-import { collect } from '../run-context.ts';
+import { collect, dataDirOf } from '../run-context.ts';
 import { createProgress } from '../progress.ts';
 import { printSummary } from '../output.ts';
 
@@ -76,7 +76,7 @@ Output: one JSON line per sample, in input order, with the input fields plus pas
       const loaded = await loadConfig({ ...(opts.config !== undefined ? { file: opts.config } : {}), overrides: opts.set ?? [] });
       const workers = positive('--workers', opts.workers);
       const timeoutS = positive('--timeout', opts.timeout);
-      const dataDir = process.env.FLOWREASONER_DATA_DIR ?? (loaded.config.data.dir !== 'data' ? loaded.config.data.dir : undefined);
+      const dataDir = dataDirOf(loaded.config);
       let tasks = await loadBenchmark(opts.dataset, {
         ...(dataDir !== undefined ? { dataDir } : {}),
         ...(opts.split !== undefined ? { split: opts.split as never } : {}),

@@ -44,7 +44,7 @@ async function smokeAction(command: string, opts: SmokeOptions, defaultConfig: s
     rows.push(['retries', retried.length > 0 ? retried.map(([k, v]) => `${k.slice(8)}:${v}`).join(' ') : 'none']);
     if (report.cache !== null) rows.push(['cache', `${report.cache.hits} hits, ${report.cache.misses} misses`]);
     if (ctx.sim !== null) rows.push(['simulator', `${ctx.sim.url} (max in flight ${ctx.sim.stats().maxInFlight})`]);
-    printSummary(command === 'demo' ? 'demo (simulator + gateway smoke run)' : 'smoke run', rows);
+    printSummary('smoke run', rows);
     if (failedTotal > 0) {
       await ctx.close('failed', summary);
       process.exitCode = 1;
@@ -74,8 +74,4 @@ export function registerSmoke(program: Command): void {
     .description('Gateway smoke run: distinct calls to every configured role, with limits, retries, cache, cost and journal.')
     .addHelpText('after', '\nExample:\n  $ flowreasoner smoke --config configs/distill.yaml --calls 5 --role worker')
     .action((opts: SmokeOptions) => smokeAction('smoke', opts, undefined));
-  addCommon(program.command('demo'))
-    .description('End-to-end demo on the built-in simulator (today: simulator + gateway smoke run; stages join as they land).')
-    .addHelpText('after', '\nExample:\n  $ flowreasoner demo --out runs/demo\n  $ ls runs/demo   # run.json config.yaml calls.jsonl log.jsonl smoke.json')
-    .action((opts: SmokeOptions) => smokeAction('demo', opts, 'configs/demo.yaml'));
 }

@@ -104,7 +104,8 @@ export async function runWorkflow(def: WorkflowDefinition, task: Task, opts: Run
   const onAbort = (): void => stop('timeout', 'cancelled');
   opts.signal?.addEventListener('abort', onAbort, { once: true });
 
-  child.on('exit', (code, sig) => {
+  // 'close', not 'exit': only after the pipes are drained is a missing result really missing.
+  child.on('close', (code, sig) => {
     if (stopped === null && finished !== null) finish({ status: 'sandbox-error', error: { message: `workflow process exited (${code ?? sig}) without a result`, traceback: output.slice(-4000) } });
   });
   child.on('error', (e) => finish({ status: 'sandbox-error', error: { message: `cannot start the workflow runtime: ${e.message}` } }));

@@ -1,0 +1,21 @@
+// `flowreasoner demo`: the pipeline end to end on the built-in simulator (distill today; sft and grpo join as they land).
+import type { Command } from 'commander';
+import { collect } from '../run-context.ts';
+import { distillCommand, type DistillCliOptions } from './distill.ts';
+
+export function registerDemo(program: Command): void {
+  program
+    .command('demo')
+    .description('Run the pipeline end to end on the built-in simulator (configs/demo.yaml): a few queries, offline, in about a minute.')
+    .option('-c, --config <file>', 'YAML config (default configs/demo.yaml)')
+    .option('--set <key=value>', 'override a config key (repeatable)', collect, [])
+    .option('-o, --out <dir>', 'run directory (default: runs/<run-id>)')
+    .option('--resume <run-dir>', 'continue an interrupted demo run')
+    .option('--allow-config-change', 'with --resume: accept a config that differs from the frozen one')
+    .option('--no-cache', 'bypass the response cache')
+    .addHelpText('after', '\nExample:\n  $ flowreasoner demo --out runs/demo\n  $ ls runs/demo/distill   # rounds.jsonl traces.jsonl summary.json')
+    .action(async (opts: DistillCliOptions) => {
+      const r = await distillCommand(opts, 'configs/demo.yaml', 'demo');
+      if (r.status !== 'completed') process.exitCode = 1;
+    });
+}
