@@ -153,8 +153,7 @@ async function proposeRound(task: Task, queryId: string, round: number, parent: 
   return { attempts, accepted: null };
 }
 
-export async function runQuery(task: Task, dataset: string, prior: readonly RoundRecord[], deps: QueryLoopDeps): Promise<TraceRecord> {
-  const queryId = task.id;
+export async function runQuery(queryId: string, task: Task, dataset: string, prior: readonly RoundRecord[], deps: QueryLoopDeps): Promise<TraceRecord> {
   const started = performance.now();
   const rounds: RoundRecord[] = [...prior];
   let stopReason: TraceRecord['stopReason'] = 'max-rounds';

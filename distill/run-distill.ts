@@ -113,7 +113,7 @@ export async function runDistill(deps: DistillDeps): Promise<DistillSummary> {
           }
           const prior = (roundsByQuery.get(q.id) ?? []).sort((a, b) => a.round - b.round);
           try {
-            const trace = await runQuery(q.task, q.dataset, prior, {
+            const trace = await runQuery(q.id, q.task, q.dataset, prior, {
               gateway: deps.gateway,
               executor: deps.executor,
               cfg,

@@ -145,6 +145,7 @@ describe('distill', () => {
     expect(r.code, r.stderr.slice(-2000)).toBe(0);
     const traces = await readAll<TraceRecord>(path.join(out, 'distill', 'traces.jsonl'));
     const tasks = new Map([...(await loadBenchmark('humaneval', { dataDir: sharedDatasets })), ...(await loadBenchmark('mbpp', { dataDir: sharedDatasets }))].map((t) => [t.id, t]));
+    expect(traces.every((t) => t.queryId === `${t.dataset}:${t.taskId}`)).toBe(true);
     let checked = 0;
     for (const t of traces) {
       const task = tasks.get(t.taskId)!;

@@ -7,6 +7,7 @@ import { registerPending } from './commands/pending.ts';
 import { registerEvaluate } from './commands/evaluate.ts';
 import { registerDistill } from './commands/distill.ts';
 import { registerDemo } from './commands/demo.ts';
+import { registerSft } from './commands/sft.ts';
 import { registerWorkflow } from './commands/workflow.ts';
 import { EXIT_USAGE, exitCodeFor } from './exit-codes.ts';
 import { printError } from './output.ts';
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerDemo(program);
   registerDistill(program);
+  registerSft(program);
   registerSmoke(program);
   registerSim(program);
   registerBench(program);

@@ -1,7 +1,9 @@
-// `flowreasoner demo`: the pipeline end to end on the built-in simulator (distill today; sft and grpo join as they land).
+// `flowreasoner demo`: the pipeline end to end on the built-in simulator (distill, then the sft export; grpo joins when it lands).
+import path from 'node:path';
 import type { Command } from 'commander';
 import { collect } from '../run-context.ts';
 import { distillCommand, type DistillCliOptions } from './distill.ts';
+import { sftCommand } from './sft.ts';
 
 export function registerDemo(program: Command): void {
   program
@@ -13,9 +15,15 @@ export function registerDemo(program: Command): void {
     .option('--resume <run-dir>', 'continue an interrupted demo run')
     .option('--allow-config-change', 'with --resume: accept a config that differs from the frozen one')
     .option('--no-cache', 'bypass the response cache')
-    .addHelpText('after', '\nExample:\n  $ flowreasoner demo --out runs/demo\n  $ ls runs/demo/distill   # rounds.jsonl traces.jsonl summary.json')
+    .addHelpText('after', '\nExample:\n  $ flowreasoner demo --out runs/demo\n  $ ls runs/demo/distill   # rounds.jsonl traces.jsonl summary.json\n  $ ls runs/demo/sft       # train.sharegpt.jsonl train.messages.parquet rl/train.parquet stats.json …')
     .action(async (opts: DistillCliOptions) => {
       const r = await distillCommand(opts, 'configs/demo.yaml', 'demo');
-      if (r.status !== 'completed') process.exitCode = 1;
+      if (r.status !== 'completed') {
+        process.exitCode = 1;
+        return;
+      }
+      // The export reads what distill just wrote, with the same config (its sft section) and overrides.
+      const sft = await sftCommand({ config: opts.config ?? 'configs/demo.yaml', set: opts.set ?? [], from: [r.dir], out: path.join(r.dir, 'sft') }, 'demo sft');
+      if (sft.status !== 'completed') process.exitCode = 1;
     });
 }
