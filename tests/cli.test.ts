@@ -38,7 +38,7 @@ describe('cli', () => {
   });
 
   it('exits 2 for stages that are not implemented yet, saying so', async () => {
-    const r = await cli(['grpo', '--config', 'configs/14b.yaml']);
+    const r = await cli(['eval', '--config', 'configs/eval.yaml']);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('not implemented yet');
   });

@@ -9,6 +9,7 @@ import { registerDistill } from './commands/distill.ts';
 import { registerDemo } from './commands/demo.ts';
 import { registerSft } from './commands/sft.ts';
 import { registerWorkflow } from './commands/workflow.ts';
+import { registerGrpo } from './commands/grpo.ts';
 import { EXIT_USAGE, exitCodeFor } from './exit-codes.ts';
 import { printError } from './output.ts';
 
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
     .exitOverride();
   registerDemo(program);
   registerDistill(program);
+  registerGrpo(program);
   registerSft(program);
   registerSmoke(program);
   registerSim(program);

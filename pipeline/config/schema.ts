@@ -4,6 +4,7 @@ import { EndpointSchema } from './endpoint-schema.ts';
 import { SimOptionsSchema } from '../sim/options.ts';
 import { SandboxSchema } from '../sandbox/sandbox-config.ts';
 import { DistillSchema } from '../../distill/config-schema.ts';
+import { GrpoSchema } from '../../grpo/config-schema.ts';
 import { SftSchema } from '../../sft/config-schema.ts';
 
 export const RunSchema = z.strictObject({
@@ -47,6 +48,7 @@ export const ConfigSchema = z.strictObject({
   smoke: SmokeSchema.prefault({}),
   sandbox: SandboxSchema.prefault({}).describe('Where candidate code runs: bubblewrap isolation, limits, pool size.'),
   distill: DistillSchema.prefault({}).describe('The distillation stage (npm run distill).'),
+  grpo: GrpoSchema.prefault({}).describe('The GRPO stage (npm run grpo).'),
   sft: SftSchema.prefault({}).describe('The SFT export stage (npm run sft).'),
 });
 

@@ -5,6 +5,8 @@ SFT=${SFT:-runs/demo/sft}                                   # the export folder
 MODEL=${MODEL:-deepseek-ai/DeepSeek-R1-Distill-Qwen-7B}
 NGPU=${NGPU:-8}
 MODE=${1:-messages}   # messages | multiturn | single
+# A small export can have an empty validation split (stats.json: singleTurn.validation); point data.val_files at
+# the train file then, or verl stops on the empty dataset.
 
 common=(
   data.max_length=16896

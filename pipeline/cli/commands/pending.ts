@@ -3,7 +3,6 @@ import type { Command } from 'commander';
 import { PipelineError } from '../../errors.ts';
 
 const PENDING: Array<{ name: string; summary: string; example: string }> = [
-  { name: 'grpo', summary: 'Sample, execute and score workflows from the policy; hand advantages to an external trainer.', example: 'flowreasoner grpo --config configs/14b.yaml' },
   { name: 'eval', summary: 'Evaluate a meta-agent on held-out queries.', example: 'flowreasoner eval --config configs/eval.yaml' },
 ];
 

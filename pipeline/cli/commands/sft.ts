@@ -90,7 +90,7 @@ Examples:
 Writes (in --out): train./val.messages.jsonl|.parquet (TRL, verl), *.sharegpt.jsonl, *.alpaca.json and
 dataset_info.json (LLaMA-Factory), *.verl-sft.parquet (verl single-turn), multiturn.* variants, rl/train.parquet
 and rl/val.parquet (verl GRPO prompts), stats.json. Trainer examples: scripts/sft/.
-Exit codes: 0 samples written, 1 no sample passed the filters, 2 usage or input error.`,
+Exit codes: 0 samples written, 1 no sample passed the filters (or unreadable traces), 2 usage error or no traces found.`,
     )
     .action(async (opts: SftCliOptions) => {
       const r = await sftCommand(opts, 'sft');

@@ -1,0 +1,330 @@
+// The grpo-exchange/v1 HTTP server (trainer-contract.md §10.6): rollouts by long-poll, acks, policy versions, and score shims.
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ackedConsumers, unackedSteps, writeAck } from './acks.ts';
+import { isExchangeError, type ExchangeReason } from './errors.ts';
+import { bearerMatches, HttpError, readJsonBody, sendError, sendJson, sendText } from './http-io.ts';
+import { publishPolicy, readPolicy } from './policy-store.ts';
+import { isStepCommitted, readStepManifest, readStepPayload } from './rollout-reader.ts';
+import { readRunManifest } from './run-manifest.ts';
+import {
+  AckRequestSchema,
+  ConsumerIdSchema,
+  OpenRlhfRequestSchema,
+  OpenRlhfResultSchema,
+  PolicyRequestSchema,
+  ScoreRequestSchema,
+  ScoreResultSchema,
+  type OpenRlhfRequest,
+  type OpenRlhfResult,
+  type Policy,
+  type ScoreRequest,
+  type ScoreResult,
+} from './schema.ts';
+
+export type Scorer = (req: ScoreRequest, signal: AbortSignal) => Promise<ScoreResult>;
+export type OpenRlhfScorer = (req: OpenRlhfRequest, signal: AbortSignal) => Promise<OpenRlhfResult>;
+
+export interface ExchangeServerOptions {
+  /** The run root holding run.json, rollouts/, acks/ and policy/. */
+  root: string;
+  /** Default 127.0.0.1: the exchange carries training data and accepts policy versions, so it is not exposed by default. */
+  host?: string;
+  /** Default 0: an ephemeral port, read back from the result. */
+  port?: number;
+  /** When set, every request needs `Authorization: Bearer <token>`. */
+  token?: string;
+  /** Largest accepted request body (default 1 MiB); larger ones get 413. */
+  maxBodyBytes?: number;
+  /** Cap on `wait_s` of the long-poll (default 60 s). */
+  maxWaitS?: number;
+  /** How often a long-poll looks for a new committed step (default 100 ms). */
+  pollMs?: number;
+  /** Backs `POST /v1/score`; without it that endpoint answers 501. */
+  scorer?: Scorer;
+  /** Backs `POST /v1/score/openrlhf`; without it that endpoint answers 501. */
+  openrlhfScorer?: OpenRlhfScorer;
+  /** Told about every newly published policy, e.g. so the rollout loop hot-loads a LoRA adapter or switches versions. */
+  onPolicy?: (policy: Policy) => Promise<void> | void;
+  /** Told about every 500, so the caller can log it; the server itself writes nothing to stdout. */
+  onError?: (error: unknown, route: string) => void;
+}
+
+export interface ExchangeServer {
+  url: string;
+  port: number;
+  close(): Promise<void>;
+}
+
+interface Ctx {
+  req: IncomingMessage;
+  res: ServerResponse;
+  url: URL;
+  params: string[];
+  /** Aborted when the client goes away or the server closes. */
+  signal: AbortSignal;
+}
+
+interface Route {
+  method: 'GET' | 'POST';
+  path: RegExp;
+  name: string;
+  handle: (ctx: Ctx) => Promise<void>;
+}
+
+const STATUS_OF: Record<ExchangeReason, number> = {
+  'invalid-rows': 400,
+  'step-exists': 409,
+  'step-not-committed': 404,
+  'manifest-mismatch': 500,
+  'version-conflict': 409,
+  'ack-conflict': 409,
+  'run-conflict': 409,
+  missing: 404,
+};
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+export async function startExchangeServer(opts: ExchangeServerOptions): Promise<ExchangeServer> {
+  const root = opts.root;
+  const host = opts.host ?? '127.0.0.1';
+  const maxBodyBytes = opts.maxBodyBytes ?? 1 << 20;
+  const maxWaitS = opts.maxWaitS ?? 60;
+  const pollMs = opts.pollMs ?? 100;
+  const closing = new AbortController();
+
+  // Steps are immutable once committed, so a verified payload can be served again without re-reading and re-hashing.
+  // Two entries: the step most consumers are on, and the one a lagging consumer still needs.
+  const payloadCache = new Map<number, string>();
+  async function payloadText(step: number): Promise<string> {
+    const hit = payloadCache.get(step);
+    if (hit !== undefined) return hit;
+    const text = JSON.stringify(await readStepPayload(root, step));
+    payloadCache.set(step, text);
+    while (payloadCache.size > 2) payloadCache.delete(payloadCache.keys().next().value as number);
+    return text;
+  }
+
+  // Commits are final, so the long-poll only has to look for _SUCCESS in directories it has not seen committed yet.
+  const committedSeen = new Set<number>();
+
+  const routes: Route[] = [
+    {
+      method: 'GET',
+      path: /^\/v1\/health$/,
+      name: 'health',
+      handle: async ({ res }) => sendJson(res, 200, { ok: true }),
+    },
+    {
+      method: 'GET',
+      path: /^\/v1\/run$/,
+      name: 'run',
+      handle: async ({ res }) => {
+        const run = await readRunManifest(root);
+        if (run === null) throw new HttpError(404, 'missing', 'run.json has not been written yet');
+        sendJson(res, 200, run);
+      },
+    },
+    {
+      method: 'GET',
+      path: /^\/v1\/rollouts\/next$/,
+      name: 'rollouts-next',
+      handle: async ({ res, url, signal }) => {
+        const consumer = ConsumerIdSchema.safeParse(url.searchParams.get('consumer') ?? '');
+        if (!consumer.success) throw new HttpError(400, 'invalid-query', `consumer: ${consumer.error.issues[0]?.message ?? 'invalid'}`);
+        const rawWait = url.searchParams.get('wait_s') ?? '0';
+        const wait = Number(rawWait);
+        if (rawWait.trim() === '' || !Number.isFinite(wait) || wait < 0) throw new HttpError(400, 'invalid-query', `wait_s must be a non-negative number of seconds, got "${rawWait}"`);
+        const deadline = Date.now() + Math.min(wait, maxWaitS) * 1000;
+        for (;;) {
+          const next = (await unackedSteps(root, consumer.data, committedSeen))[0];
+          if (next !== undefined) return sendText(res, 200, await payloadText(next));
+          if (signal.aborted) {
+            if (closing.signal.aborted) sendError(res, 503, 'shutting-down', 'the exchange server is closing');
+            return;
+          }
+          const left = deadline - Date.now();
+          if (left <= 0) {
+            res.writeHead(204, { 'cache-control': 'no-store' });
+            res.end();
+            return;
+          }
+          await sleep(Math.min(pollMs, left), signal);
+        }
+      },
+    },
+    {
+      method: 'POST',
+      path: /^\/v1\/rollouts\/(\d+)\/ack$/,
+      name: 'rollouts-ack',
+      handle: async ({ req, res, params }) => {
+        const step = Number(params[0]);
+        const body = await readJsonBody(req, maxBodyBytes, AckRequestSchema);
+        if (!Number.isSafeInteger(step) || !(await isStepCommitted(root, step))) throw new HttpError(404, 'step-not-committed', `step ${params[0]} is not committed`);
+        const manifest = await readStepManifest(root, step);
+        const trained = body.status === 'trained';
+        const { ack, created } = await writeAck(root, {
+          consumer: body.consumer,
+          step,
+          status: body.status,
+          consumed_at: new Date().toISOString(),
+          trained_policy_version: body.trained_policy_version ?? null,
+          rows_used: body.rows_used ?? (trained ? manifest.num_rows : 0),
+          rows_dropped: body.rows_dropped ?? (trained ? 0 : manifest.num_rows),
+          metrics: body.metrics ?? {},
+        });
+        sendJson(res, 200, { ok: true, duplicate: !created, step, consumer: ack.consumer, status: ack.status, acked_by: await ackedConsumers(root, step) });
+      },
+    },
+    {
+      method: 'GET',
+      path: /^\/v1\/policy$/,
+      name: 'policy-get',
+      handle: async ({ res }) => {
+        const policy = await readPolicy(root);
+        if (policy === null) throw new HttpError(404, 'missing', 'no policy version has been published yet');
+        sendJson(res, 200, policy);
+      },
+    },
+    {
+      method: 'POST',
+      path: /^\/v1\/policy$/,
+      name: 'policy-post',
+      handle: async ({ req, res }) => {
+        const body = await readJsonBody(req, maxBodyBytes, PolicyRequestSchema);
+        // A LoRA version is served as its own adapter, `policy@<v>` (§10.6); an NCCL or disk sync keeps the served name.
+        const servedModel =
+          body.served_model ?? (body.source === 'lora' ? `policy@${body.version}` : ((await readPolicy(root))?.served_model ?? (await readRunManifest(root))?.base_model));
+        if (servedModel === undefined) throw new HttpError(400, 'invalid-body', 'served_model: required while there is no current policy and no run.json to take base_model from');
+        const { policy, changed } = await publishPolicy(root, { version: body.version, served_model: servedModel, source: body.source, path: body.path, synced_at: body.synced_at });
+        if (changed && opts.onPolicy !== undefined) {
+          try {
+            await opts.onPolicy(policy);
+          } catch (e) {
+            throw new HttpError(500, 'on-policy-failed', `policy ${policy.version} was recorded, but applying it failed: ${(e as Error).message}`);
+          }
+        }
+        sendJson(res, 200, { ok: true, changed, policy });
+      },
+    },
+    {
+      method: 'POST',
+      path: /^\/v1\/score$/,
+      name: 'score',
+      handle: async ({ req, res, signal }) => {
+        if (opts.scorer === undefined) {
+          req.resume();
+          throw new HttpError(501, 'not-implemented', 'no scorer is configured on this exchange server');
+        }
+        const body = await readJsonBody(req, maxBodyBytes, ScoreRequestSchema);
+        const out = ScoreResultSchema.safeParse(await opts.scorer(body, signal));
+        if (!out.success) throw new HttpError(500, 'scorer-invalid', 'the scorer did not return a finite numeric "score"');
+        sendJson(res, 200, out.data);
+      },
+    },
+    {
+      method: 'POST',
+      path: /^\/v1\/score\/openrlhf$/,
+      name: 'score-openrlhf',
+      handle: async ({ req, res, signal }) => {
+        if (opts.openrlhfScorer === undefined) {
+          req.resume();
+          throw new HttpError(501, 'not-implemented', 'no OpenRLHF scorer is configured on this exchange server');
+        }
+        const body = await readJsonBody(req, maxBodyBytes, OpenRlhfRequestSchema);
+        const out = OpenRlhfResultSchema.safeParse(await opts.openrlhfScorer(body, signal));
+        const n = body.query.length;
+        if (!out.success || out.data.rewards.length !== n || (out.data.scores !== undefined && out.data.scores.length !== n)) {
+          throw new HttpError(500, 'scorer-invalid', `the OpenRLHF scorer must return ${n} rewards (and scores, if any)`);
+        }
+        // OpenRLHF filters on `scores`, which default to the rewards (trainer-contract.md §2).
+        sendJson(res, 200, { rewards: out.data.rewards, scores: out.data.scores ?? out.data.rewards, extra_logs: out.data.extra_logs ?? {} });
+      },
+    },
+  ];
+
+  async function dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://exchange.invalid');
+    let routeName = 'unknown';
+    const reqAbort = new AbortController();
+    res.on('close', () => {
+      if (!res.writableFinished) reqAbort.abort();
+    });
+    try {
+      if (opts.token !== undefined && !bearerMatches(req.headers.authorization, opts.token)) {
+        req.resume();
+        throw new HttpError(401, 'unauthorized', 'missing or wrong bearer token');
+      }
+      const onPath = routes.filter((r) => r.path.test(url.pathname));
+      if (onPath.length === 0) {
+        req.resume();
+        throw new HttpError(404, 'not-found', `no endpoint ${url.pathname}`);
+      }
+      const route = onPath.find((r) => r.method === req.method);
+      if (route === undefined) {
+        req.resume();
+        const allow = onPath.map((r) => r.method).join(', ');
+        sendError(res, 405, 'method-not-allowed', `${url.pathname} accepts ${allow}`, { allow });
+        return;
+      }
+      routeName = route.name;
+      const params = (route.path.exec(url.pathname) ?? []).slice(1);
+      await route.handle({ req, res, url, params, signal: AbortSignal.any([reqAbort.signal, closing.signal]) });
+    } catch (e) {
+      if (e instanceof HttpError) {
+        const headers: Record<string, string> = e.status === 401 ? { 'www-authenticate': 'Bearer' } : {};
+        // After a 413 the rest of the body is unread; closing the connection stops the client from sending it.
+        if (e.status === 413) headers.connection = 'close';
+        sendError(res, e.status, e.code, e.message, headers);
+        return;
+      }
+      if (isExchangeError(e)) {
+        const status = STATUS_OF[e.reason];
+        if (status >= 500) opts.onError?.(e, routeName);
+        sendError(res, status, e.reason, e.message);
+        return;
+      }
+      opts.onError?.(e, routeName);
+      sendError(res, 500, 'internal', e instanceof Error ? e.message : 'internal error');
+    }
+  }
+
+  const server = createServer((req, res) => {
+    void dispatch(req, res);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+  return {
+    url: `http://${urlHost}:${port}`,
+    port,
+    close: async () => {
+      closing.abort();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+        // Long-polls answer 503 within a poll interval; whatever is still open after the grace period (a slow scorer) is cut.
+        const grace = setTimeout(() => server.closeAllConnections(), Math.max(500, pollMs * 2));
+        grace.unref();
+        server.once('close', () => clearTimeout(grace));
+      });
+    },
+  };
+}

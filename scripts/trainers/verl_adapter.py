@@ -1,0 +1,84 @@
+#!/usr/bin/env python3
+"""verl adapters for grpo-exchange/v1: a compute_score shim to /v1/score, and exchange rows → DataProto-like batches.
+
+UNTESTED HERE: needs GPUs and verl installed. verl, torch and numpy are imported lazily inside functions, so this file
+compiles without them and the pure conversion (`rows_to_batch_lists`) runs anywhere.
+
+1. Scoring (trainer-contract.md §1, option 2): set
+       custom_reward_function.path=scripts/trainers/verl_adapter.py custom_reward_function.name=compute_score
+   and export GRPO_EXCHANGE_URL (and GRPO_EXCHANGE_TOKEN if the server has one). verl awaits the async function in its
+   reward loop; our orchestrator scores with its own executor.
+2. Rollouts (option 3-like): `rows_to_batch_lists(payload, pad_id)` gives verl's batch keys with our advantages per
+   token; `to_dataproto` wraps them. verl recomputes GRPO unless an estimator passes `advantages` through: register one
+   with verl's `register_adv_est` that returns the batch's `advantages` unchanged (check the registry API of your verl).
+   verl's `uid` (the group) is our group_id.
+
+Check every key against the verl version you pin.
+"""
+
+import asyncio
+import json
+import os
+import urllib.request
+
+
+def _post_json(url, body, token, timeout=180.0):
+    headers = {"content-type": "application/json"}
+    if token:
+        headers["authorization"] = "Bearer " + token
+    req = urllib.request.Request(url, data=json.dumps(body).encode("utf-8"), method="POST", headers=headers)
+    with urllib.request.urlopen(req, timeout=timeout) as resp:
+        return json.loads(resp.read())
+
+
+async def compute_score(data_source, solution_str, ground_truth, extra_info=None, **kwargs):
+    """verl custom reward function: returns {"score": float, ...} from the exchange server's POST /v1/score."""
+    base = os.environ["GRPO_EXCHANGE_URL"].rstrip("/")
+    body = {"data_source": data_source, "solution_str": solution_str, "ground_truth": ground_truth, "extra_info": extra_info or {}}
+    # urllib blocks; a thread keeps verl's reward loop free to score other samples meanwhile.
+    return await asyncio.to_thread(_post_json, base + "/v1/score", body, os.environ.get("GRPO_EXCHANGE_TOKEN"))
+
+
+def rows_to_batch_lists(payload, pad_id):
+    """Left-padded prompts and right-padded responses, as verl lays out a batch; plain lists, one entry per row."""
+    rows = [r for g in payload["groups"] for r in g["samples"]]
+    p_len = max((r["prompt_len"] for r in rows), default=0)
+    r_len = max((len(r["input_ids"]) - r["prompt_len"] for r in rows), default=0)
+    out = {k: [] for k in ("prompts", "responses", "input_ids", "attention_mask", "position_ids", "response_mask", "old_log_probs", "advantages", "token_level_scores")}
+    out["uid"], out["data_source"] = [], []
+    for r in rows:
+        pl = r["prompt_len"]
+        prompt, resp = r["input_ids"][:pl], r["input_ids"][pl:]
+        lpad, rpad = p_len - len(prompt), r_len - len(resp)
+        mask = r["loss_mask"][pl:] + [0] * rpad
+        attn = [0] * lpad + [1] * (len(prompt) + len(resp)) + [0] * rpad
+        out["prompts"].append([pad_id] * lpad + prompt)
+        out["responses"].append(resp + [pad_id] * rpad)
+        out["input_ids"].append(out["prompts"][-1] + out["responses"][-1])
+        out["attention_mask"].append(attn)
+        pos, seen = [], 0
+        for a in attn:
+            pos.append(max(seen - 1, 0) if a == 0 else seen)
+            seen += a
+        out["position_ids"].append(pos)
+        out["response_mask"].append(mask)
+        out["old_log_probs"].append(r["logprobs"][pl:] + [0.0] * rpad)
+        out["advantages"].append([r["advantage"] * m for m in mask])
+        # verl puts the sequence reward on the last response token.
+        scores = [0.0] * r_len
+        if resp and r["reward"] is not None:
+            scores[len(resp) - 1] = r["reward"]
+        out["token_level_scores"].append(scores)
+        out["uid"].append(r["group_id"])
+        out["data_source"].append(r["data_source"])
+    return out
+
+
+def to_dataproto(lists):
+    import numpy as np  # lazy: verl's environment has them
+    import torch
+    from verl import DataProto
+
+    tensors = {k: torch.tensor(v) for k, v in lists.items() if k not in ("uid", "data_source")}
+    non_tensors = {"uid": np.array(lists["uid"], dtype=object), "data_source": np.array(lists["data_source"], dtype=object)}
+    return DataProto.from_dict(tensors=tensors, non_tensors=non_tensors)
