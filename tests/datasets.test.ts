@@ -137,7 +137,7 @@ describe('field mapping', () => {
       'assert similar_elements((1, 2, 3, 4),(5, 4, 3, 7)) == (3, 4)',
       'assert similar_elements((11, 12, 14, 13),(17, 15, 14, 13)) == (13, 14)',
     ];
-    expect(t.hiddenTests).toMatchObject({ harness: 'asserts', timeoutS: 3, fastFail: true });
+    expect(t.hiddenTests).toMatchObject({ harness: 'asserts', timeoutS: 30, fastFail: true });
     expect(t.hiddenTests.tests).toEqual(asserts.map((code, i) => ({ name: `assert_${i + 1}`, code })));
     expect(t.publicTests.tests).toEqual([{ name: 'assert_1', code: asserts[0] }]);
     expect(t.prompt).toContain('Write a function to find the similar elements from the given two tuple lists.');
@@ -282,7 +282,7 @@ describe('program assembly and jobs', () => {
   it('jobFor: the spec plus the program, with lists copied', () => {
     const t = byId('mbpp', 'Mbpp/2');
     const job = jobFor(t, 'PROGRAM', 'hidden');
-    expect(job).toMatchObject({ harness: 'asserts', program: 'PROGRAM', entryPoint: 'similar_elements', timeoutS: 3 });
+    expect(job).toMatchObject({ harness: 'asserts', program: 'PROGRAM', entryPoint: 'similar_elements', timeoutS: 30 });
     expect(job.tests).toHaveLength(3);
     job.tests?.pop();
     expect(t.hiddenTests.tests).toHaveLength(3);

@@ -185,14 +185,17 @@ describe('reference_consumer.py', () => {
     await commit(root, 3, STEPS[2] as StepSpec);
 
     // Whatever the kill interrupted (policy POST, ack, state update), the restart finishes it without training again.
-    const names = await readdir(exchangePaths.acks(root)).catch(() => [] as string[]);
-    const remaining = 3 - names.filter((n) => n.endsWith('.ref.json')).length;
-    const second = runConsumer([...args, '--max-steps', String(remaining)]);
+    // It runs until all three acks exist, then gets SIGTERM (an ack already in flight from the killed run may still land).
+    const second = runConsumer(args);
+    await second.started();
+    const refAcks = async (): Promise<string[]> => (await readdir(exchangePaths.acks(root)).catch(() => [] as string[])).filter((n) => n.endsWith('.ref.json')).sort();
+    while ((await refAcks()).length < 3) await new Promise((r) => setTimeout(r, 50));
+    second.kill('SIGTERM');
     expect(await second.exit, second.stderr()).toEqual({ code: 0, signal: null });
 
     const all = [...consumed(first.lines), ...consumed(second.lines)].sort();
     expect(all).toEqual([1, 2, 3]);
-    expect((await readdir(exchangePaths.acks(root))).filter((n) => n.endsWith('.ref.json')).sort()).toEqual(['step=000001.ref.json', 'step=000002.ref.json', 'step=000003.ref.json']);
+    expect(await refAcks()).toEqual(['step=000001.ref.json', 'step=000002.ref.json', 'step=000003.ref.json']);
     expect((await readPolicy(root))?.version).toBe(3);
     expect((await readPolicyHistory(root)).map((h) => h.version)).toEqual([0, 1, 2, 3]);
   });
@@ -230,8 +233,8 @@ describe('reference_consumer.py', () => {
     const { root, srv } = await setup();
     await commit(root, 1, STEPS[0] as StepSpec);
     await commit(root, 2, STEPS[0] as StepSpec);
+    // any: the manifest is edited as loose JSON, to corrupt it on purpose.
     const edit = async (step: number, f: (m: Record<string, any>) => void): Promise<void> => {
-      // any: the manifest is edited as loose JSON to corrupt it on purpose.
       const file = exchangePaths.manifest(exchangePaths.stepDir(root, step));
       const m = JSON.parse(await readFile(file, 'utf8'));
       f(m);

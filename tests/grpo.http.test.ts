@@ -1,6 +1,6 @@
 // The grpo-exchange/v1 HTTP server over real sockets: every endpoint, auth, limits, validation, conflicts and the long-poll.
 import { request as httpRequest } from 'node:http';
-import { readFile, unlink } from 'node:fs/promises';
+import { cp, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { readAck } from '../grpo/exchange/acks.ts';
 import { startExchangeServer, type ExchangeServer, type ExchangeServerOptions } from '../grpo/exchange/http-server.ts';
@@ -151,12 +151,15 @@ describe('exchange HTTP server', () => {
     const waiting = call(srv, 'GET', '/v1/rollouts/next?consumer=trl&wait_s=20').finally(() => {
       settled = true;
     });
-    // A step renamed into place but still missing _SUCCESS must not wake the poll.
-    await commit(root, 4);
-    await unlink(exchangePaths.success(exchangePaths.stepDir(root, 4)));
+    // Replays the commit by hand: the step directory appears without _SUCCESS (which must not wake the poll), then _SUCCESS.
+    const scratch = await tmpDir();
+    await commit(scratch, 4);
+    await unlink(exchangePaths.success(exchangePaths.stepDir(scratch, 4)));
+    await mkdir(exchangePaths.rollouts(root), { recursive: true });
+    await cp(exchangePaths.stepDir(scratch, 4), exchangePaths.stepDir(root, 4), { recursive: true });
     await new Promise((r) => setTimeout(r, 200));
     expect(settled).toBe(false);
-    await commit(root, 4);
+    await writeFile(exchangePaths.success(exchangePaths.stepDir(root, 4)), '');
     const r = await waiting;
     expect(r.status).toBe(200);
     const payload = r.body as StepPayload;

@@ -61,6 +61,10 @@ export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer
       if (!over) resolve(Buffer.concat(chunks));
     });
     req.on('error', (e) => reject(e));
+    // A client that hangs up mid-body never sends 'end'; without this the handler would wait forever.
+    req.on('close', () => {
+      if (!req.complete) reject(new HttpError(400, 'aborted', 'the client closed the connection before the body was complete'));
+    });
   });
 }
 

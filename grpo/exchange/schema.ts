@@ -106,8 +106,6 @@ const rowShape = {
   metrics_json: jsonText,
 };
 
-export const ROLLOUT_COLUMNS = Object.keys(rowShape) as Array<keyof typeof rowShape>;
-
 /** Rules that span several columns of one row. */
 function checkRow(row: z.infer<z.ZodObject<typeof rowShape>>, ctx: z.RefinementCtx): void {
   const n = row.input_ids.length;

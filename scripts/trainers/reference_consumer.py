@@ -142,6 +142,9 @@ def expected_advantages(rewards, settings, batch_sigma):
         verl = [0.0 if r is None else (r / (1.0 + eps) if est == "grpo" and scale != "none" else r) for r in rewards]
         zero = [0.0] * len(rewards)
         return [verl] if single == "verl" else [zero] if single == "zero" else [verl, zero]
+    if all(r == scored[0] for r in scored):
+        # An all-equal group is exactly 0 (§8), not (r - mean)/eps of a mean that float rounding left a hair off.
+        return [[0.0] * len(rewards)]
     mu = sum(scored) / n
     out = []
     for r in rewards:
@@ -151,10 +154,12 @@ def expected_advantages(rewards, settings, batch_sigma):
             out.append(r - (sum(scored) - r) / (n - 1))
         elif est == "dr_grpo" or scale == "none":
             out.append(r - mu)
-        elif scale == "group":
-            out.append((r - mu) / (std(scored, settings["std"]) + eps))
-        else:  # batch: centre on the group mean, scale by the std of every scored reward in the step (TRL)
-            out.append((r - mu) / (batch_sigma + eps))
+        else:
+            # group: this group's std; batch: the std of every scored reward in the step (TRL), centred per group.
+            scale_by = (std(scored, settings["std"]) if scale == "group" else batch_sigma) + eps
+            if scale_by == 0.0:
+                raise ContractError(f"advantage settings divide by zero for rewards {rewards} (eps is 0)")
+            out.append((r - mu) / scale_by)
     return [out]
 
 
@@ -235,8 +240,9 @@ def verify_step(payload, root):
         rewards = [r for r, _ in pairs]
         got = [a for _, a in pairs]
         scored = [r for r in rewards if r is not None]
-        if settings["filter"] == "dapo_nonzero_std" and G > 1 and len(scored) > 1 and std(scored, "population") == 0.0:
-            raise ContractError(f"group {gid} has all-equal rewards, but the manifest's filter drops such groups")
+        # DAPO keeps a group whose scored rewards differ, or that has exactly one scored sample (verl keeps G = 1).
+        if settings["filter"] == "dapo_nonzero_std" and len(scored) != 1 and (not scored or all(r == scored[0] for r in scored)):
+            raise ContractError(f"group {gid} has all-equal (or no) scored rewards, but the manifest's filter drops such groups")
         candidates = expected_advantages(rewards, settings, batch_sigma)
         errs = [max(abs(a - b) for a, b in zip(got, want)) for want in candidates]
         if not any(all(close_enough(a, b) for a, b in zip(got, want)) for want in candidates):

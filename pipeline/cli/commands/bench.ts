@@ -5,6 +5,7 @@ import { PipelineError } from '../../errors.ts';
 
 const BENCHES: Record<string, { script: string; what: string }> = {
   gateway: { script: 'scripts/bench/gateway-burst.ts', what: '2000 calls at concurrency 64 through the gateway to the simulator: cap, loss, duplicates, calls/s' },
+  grpo: { script: 'scripts/bench/grpo-overhead.ts', what: 'one GRPO step on simulated policy and worker servers of fixed latency: wall time over the ideal bound' },
   exec: { script: 'scripts/bench/exec-throughput.ts', what: 'HumanEval reference solutions x5 (820 samples) through the sandboxed executor: samples/s' },
 };
 

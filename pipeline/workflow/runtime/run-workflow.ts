@@ -1,5 +1,4 @@
 // Runs one workflow for one task: its control flow in a sandboxed Python process, its operator calls served here.
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import path from 'node:path';
@@ -15,6 +14,7 @@ import type { Task } from '../../../datasets/task.ts';
 import { OPERATORS, operatorByName } from '../operators/registry.ts';
 import type { OperatorContext, WorkerReply } from '../operators/operator-context.ts';
 import { extractCode } from '../extract-code.ts';
+import { takeRuntime } from './spare-runtimes.ts';
 import { RunLimitsSchema, type RunLimits, type RunStatus, type TraceEntry, type WorkflowRunResult } from './run-types.ts';
 
 const RUNTIME_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'py');
@@ -65,7 +65,7 @@ export async function runWorkflow(def: WorkflowDefinition, task: Task, opts: Run
     bwrap !== null
       ? [bwrap, bwrapArgs({ runnerDir: RUNTIME_DIR, python, workerArgs: [], script: 'fr_workflow_runtime.py' })]
       : [python, ['-I', '-B', path.join(RUNTIME_DIR, 'fr_workflow_runtime.py')]];
-  const child = spawn(cmd, args, {
+  const child = takeRuntime(cmd, args, {
     stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'],
     env: { PATH: '/usr/local/bin:/usr/bin:/bin', LANG: 'C.UTF-8', HOME: '/tmp', PYTHONDONTWRITEBYTECODE: '1' },
     detached: true,
@@ -212,6 +212,11 @@ export async function runWorkflow(def: WorkflowDefinition, task: Task, opts: Run
     // already gone
   }
   totals.wallMs = Math.round(performance.now() - started);
+  // Summed again in call order: float sums in completion order would differ between a run and its resumed twin.
+  const bySeq = [...trace].sort((a, b) => a.seq - b.seq);
+  totals.cost = bySeq.reduce((s, t) => s + t.cost, 0);
+  totals.promptTokens = bySeq.reduce((s, t) => s + t.promptTokens, 0);
+  totals.completionTokens = bySeq.reduce((s, t) => s + t.completionTokens, 0);
   return {
     status: r.status,
     solution: r.solution ?? '',
