@@ -104,6 +104,23 @@ describe('grpo', () => {
     expect(readdirSync(path.join(root, 'acks')).sort()).toEqual(['step=000000.reference.json', 'step=000001.reference.json', 'step=000002.reference.json']);
   }, 300_000);
 
+  it('runs refine rollouts: each sample is a multi-round conversation with feedback turns', async () => {
+    const out = path.join(await tmpDir(), 'gr');
+    const r = await grpo([...FAST, '--out', out, '--set', 'grpo.mode=refine', '--set', 'grpo.steps=1', '--set', 'grpo.groupSize=2', '--set', 'grpo.batchSize=2', '--set', 'grpo.advantage.filter=none', '--set', `cache.dir=${path.join(out, '..', 'cache')}`]).done;
+    expect(r.code, r.stderr.slice(-2000)).toBe(0);
+    const dir = path.join(out, 'exchange', 'rollouts', 'step=000000');
+    const manifest = JSON.parse(readFileSync(path.join(dir, '_MANIFEST.json'), 'utf8')) as { files: Array<{ name: string }>; num_samples: number };
+    expect(manifest.num_samples).toBe(4);
+    const buf = readFileSync(path.join(dir, manifest.files[0]!.name));
+    const rows = (await parquetReadObjects({ file: buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) })) as Array<Record<string, unknown>>;
+    for (const row of rows) {
+      expect(Number(row.num_turns)).toBe(2);
+      const messages = JSON.parse(String(row.messages_json)) as Array<{ role: string; content: string }>;
+      expect(messages.map((m) => m.role)).toEqual(['user', 'assistant', 'user', 'assistant']);
+      expect(messages[2]!.content).toMatch(/public tests|could not be used/);
+    }
+  }, 300_000);
+
   it('fails fast naming the URL when the policy endpoint is down', async () => {
     const r = await grpo(['--config', 'configs/14b.yaml', '--out', path.join(await tmpDir(), 'down')], ).done;
     expect(r.code).not.toBe(0);
