@@ -139,6 +139,24 @@ describe('distill', () => {
     expect(summary.failures['gateway:retried:rate-limited'] ?? 0).toBeGreaterThan(0);
   }, 600_000);
 
+  it('stops cleanly at the run budget after finishing the current round, and resumes with a larger one', async () => {
+    const dir = await tmpDir();
+    const out = path.join(dir, 'budget');
+    const common = ['--set', 'distill.maxQueries=4', '--set', 'distill.maxRounds=2', '--set', 'distill.concurrency=1', '--set', `cache.dir=${path.join(dir, 'cache')}`];
+    const stopped = await distill(['--out', out, ...common, '--set', 'budget.maxCostUsd=0.004']).done;
+    expect(stopped.code).toBe(1);
+    expect(stopped.stdout).toMatch(/stopped by\s+run cost/);
+    const fs = await import('node:fs/promises');
+    const summary = JSON.parse(await fs.readFile(path.join(out, 'distill', 'summary.json'), 'utf8')) as { queriesDone: number; queries: number; stoppedBy: string | null };
+    expect(summary.stoppedBy).toMatch(/budget.maxCostUsd/);
+    expect(summary.queriesDone).toBeLessThan(4);
+    const meta = JSON.parse(await fs.readFile(path.join(out, 'run.json'), 'utf8')) as { status: string };
+    expect(meta.status).toBe('budget-exceeded');
+    const resumed = await distill(['--resume', out, '--allow-config-change', '--set', 'budget.maxCostUsd=100']).done;
+    expect(resumed.code, resumed.stderr.slice(-1500)).toBe(0);
+    expect(await readAll(path.join(out, 'distill', 'traces.jsonl'))).toHaveLength(4);
+  }, 600_000);
+
   it('never shows the teacher a hidden test or a reference solution', async () => {
     const out = path.join(await tmpDir(), 'leak');
     const r = await distill(['--out', out, '--set', 'distill.maxQueries=6', '--set', 'distill.maxRounds=2', '--set', 'sim.worker.accuracy=0.3', '--set', `cache.dir=${path.join(out, '..', 'cache')}`]).done;

@@ -68,7 +68,8 @@ Outputs: <run>/distill/rounds.jsonl (one record per round) and traces.jsonl (one
       }
       if (action !== undefined) throw new PipelineError('usage', `unknown distill action "${action}"`, { hint: 'Use `distill` or `distill merge DIR… --out DIR`.' });
       const r = await distillCommand(opts, 'configs/distill.yaml', 'distill');
-      if (r.status === 'failed') process.exitCode = 1;
+      // A budget stop is clean but unfinished: exit 1, with the reason in the summary; --resume with a larger budget goes on.
+      if (r.status !== 'completed') process.exitCode = 1;
     });
 }
 
