@@ -17,19 +17,23 @@ async function isFile(p: string): Promise<boolean> {
   }
 }
 
+/** Names in `rollouts/`, or none before the first step. */
+export async function rolloutEntries(root: string): Promise<string[]> {
+  try {
+    return await readdir(exchangePaths.rollouts(root));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw e;
+  }
+}
+
 /**
  * Steps whose directory holds `_SUCCESS`, ascending. Temp dirs and dirs still missing `_SUCCESS` are not steps yet.
  * `known` holds steps already seen committed: a commit is never undone, so their `_SUCCESS` is not stat'ed again (a
  * long-poll calls this several times a second). New commits are added to it; deleted steps drop out with their dir.
  */
 export async function listCommittedSteps(root: string, known?: Set<number>): Promise<number[]> {
-  let names: string[];
-  try {
-    names = await readdir(exchangePaths.rollouts(root));
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw e;
-  }
+  const names = await rolloutEntries(root);
   const steps: number[] = [];
   for (const name of names) {
     const step = parseStepDirName(name);

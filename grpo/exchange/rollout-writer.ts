@@ -1,6 +1,7 @@
 // Commits one training batch as `rollouts/step=N/` (parts, _MANIFEST.json, then _SUCCESS): the producer side of §10.4.
+import { rolloutEntries } from './rollout-reader.ts';
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { ExchangeError } from './errors.ts';
@@ -182,13 +183,7 @@ export async function writeStep(
 
 /** Removes every `step=N.tmp/` left by a crashed writer; call once at producer start-up. Returns the steps cleaned. */
 export async function removeStaleStepTmpDirs(root: string): Promise<number[]> {
-  let names: string[];
-  try {
-    names = await readdir(exchangePaths.rollouts(root));
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw e;
-  }
+  const names = await rolloutEntries(root);
   const cleaned: number[] = [];
   for (const name of names) {
     const step = parseStepTmpDirName(name);
