@@ -1,11 +1,9 @@
 // Loads sanitized MBPP (google-research sanitized-mbpp.json, a JSON array of 427 tasks): public = assert 1, hidden = all asserts.
 import { z } from 'zod';
 import { DATA_FILES } from '../data-files.ts';
-import { LIMITS } from '../limits.ts';
-import { mbppEntryPoint } from '../mbpp-entry-point.ts';
-import { inSplit, mbppSplitOf, type SplitOption } from '../mbpp-split.ts';
-import { parseRow, readRows, rowError } from '../read-rows.ts';
-import { mbppPrompt, mbppTests } from '../split-rules.ts';
+import type { SplitOption } from '../mbpp-split.ts';
+import { mbppTask } from '../mbpp-task.ts';
+import { parseRow, readRows } from '../read-rows.ts';
 import type { Task } from '../task.ts';
 
 const SanitizedRow = z.object({
@@ -21,26 +19,22 @@ export async function loadMbppSanitized(dataDir: string, opts: { split?: SplitOp
   const tasks: Task[] = [];
   for await (const row of readRows(dataDir, DATA_FILES.mbppSanitized)) {
     const r = parseRow(SanitizedRow, row);
-    const first = r.test_list[0] as string;
-    const entryPoint = mbppEntryPoint(r.code, first);
-    if (entryPoint === undefined) throw rowError(row, 'code', 'no single top-level function of the code is called by the first assert of test_list');
-    if (!inSplit(r.task_id, opts.split)) continue;
-    const { publicTests, hiddenTests } = mbppTests(r.test_list);
     // Upstream runs the imports before the code; the asserts harness runs setup after it, which is the same for
     // the references (they use the imported modules only inside functions).
-    const setup = r.test_imports.length === 0 ? {} : { setup: r.test_imports.join('\n') };
-    tasks.push({
-      id: `Mbpp/${r.task_id}`,
-      benchmark: 'mbpp-sanitized',
-      prompt: mbppPrompt(r.prompt, first),
-      entryPoint,
-      reference: r.code,
-      completionPrefix: '',
-      publicTests: { harness: 'asserts', entryPoint, tests: publicTests, ...setup, timeoutS: LIMITS.mbpp.timeoutS, fastFail: false },
-      hiddenTests: { harness: 'asserts', entryPoint, tests: hiddenTests, ...setup, timeoutS: LIMITS.mbpp.timeoutS, fastFail: true },
-      requires: [],
-      meta: { taskNumber: r.task_id, split: mbppSplitOf(r.task_id), text: r.prompt, sourceFile: r.source_file, file: DATA_FILES.mbppSanitized },
-    });
+    const task = mbppTask(
+      row,
+      {
+        benchmark: 'mbpp-sanitized',
+        taskNumber: r.task_id,
+        text: r.prompt,
+        code: r.code,
+        testList: r.test_list,
+        setup: r.test_imports.join('\n'),
+        meta: { sourceFile: r.source_file, file: DATA_FILES.mbppSanitized },
+      },
+      opts.split,
+    );
+    if (task !== null) tasks.push(task);
   }
   return tasks;
 }
