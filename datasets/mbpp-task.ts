@@ -1,4 +1,5 @@
 // One MBPP-family row (original or sanitized) → a Task: entry point from the first assert, public = assert 1, hidden = all.
+import { MBPP_JUDGED_INSIDE } from './judged-inside.ts';
 import { LIMITS } from './limits.ts';
 import { mbppEntryPoint } from './mbpp-entry-point.ts';
 import { inSplit, mbppSplitOf, type SplitOption } from './mbpp-split.ts';
@@ -24,7 +25,7 @@ export function mbppTask(row: RowPlace, f: MbppFields, split: SplitOption | unde
   if (entryPoint === undefined) throw rowError(row, 'code', 'no single top-level function of the code is called by the first assert of test_list');
   if (!inSplit(f.taskNumber, split)) return null;
   const { publicTests, hiddenTests } = mbppTests(f.testList);
-  const setup = f.setup.trim() === '' ? {} : { setup: f.setup };
+  const setup = { ...(f.setup.trim() === '' ? {} : { setup: f.setup }), ...(MBPP_JUDGED_INSIDE[f.taskNumber] !== undefined ? { judge: 'inside' as const } : {}) };
   return {
     id: `Mbpp/${f.taskNumber}`,
     benchmark: f.benchmark,

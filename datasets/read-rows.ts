@@ -15,6 +15,8 @@ export interface RowPlace {
 
 export interface Row extends RowPlace {
   value: unknown;
+  /** JSONL rows: the line's exact text, for fields whose numbers JS cannot hold exactly (EvalPlus inputs). */
+  text?: string;
 }
 
 /** A `data-invalid` error naming file, line and field. */
@@ -43,7 +45,7 @@ export async function* readJsonl(file: string): AsyncGenerator<Row> {
       } catch (e) {
         throw new PipelineError('data-invalid', `${file}:${line}: not valid JSON (${(e as Error).message})`, { cause: e });
       }
-      yield { file, line, value };
+      yield { file, line, value, text };
     }
   } catch (e) {
     if (e instanceof PipelineError) throw e;

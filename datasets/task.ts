@@ -35,11 +35,22 @@ export const TestSpecSchema = z
     fastFail: z.boolean().optional(),
     requires: z.array(z.string().min(1)).optional(),
     memoryMb: z.number().int().nonnegative().optional(),
+    inputsJson: z.string().min(2).optional(),
+    reference: z.string().min(1).optional(),
+    atol: z.number().nonnegative().optional(),
+    dataset: z.enum(['humaneval', 'mbpp']).optional(),
+    taskId: z.string().min(1).optional(),
+    judge: z.enum(['outside', 'inside']).optional(),
   })
   .superRefine((spec, ctx) => {
     // The executor reads `tests` for asserts and `test` for the rest; a spec with the wrong one would run nothing.
     if (spec.harness === 'asserts' && spec.tests === undefined) ctx.addIssue({ code: 'custom', path: ['tests'], message: 'the asserts harness needs `tests`' });
-    if (spec.harness !== 'asserts' && spec.test === undefined) ctx.addIssue({ code: 'custom', path: ['test'], message: `the ${spec.harness} harness needs \`test\`` });
+    if ((spec.harness === 'check' || spec.harness === 'unittest') && spec.test === undefined) ctx.addIssue({ code: 'custom', path: ['test'], message: `the ${spec.harness} harness needs \`test\`` });
+    if (spec.harness === 'evalplus') {
+      for (const k of ['inputsJson', 'reference', 'dataset', 'taskId'] as const) {
+        if (spec[k] === undefined) ctx.addIssue({ code: 'custom', path: [k], message: `the evalplus harness needs \`${k}\`` });
+      }
+    }
   });
 export type TestSpec = z.infer<typeof TestSpecSchema>;
 

@@ -21,6 +21,7 @@ export type ErrorCode =
   | 'run-not-found'
   | 'not-implemented'
   | 'sandbox-failed'
+  | 'sandbox-unsafe'
   | 'data-invalid'
   | 'data-missing'
   | 'checksum-mismatch'

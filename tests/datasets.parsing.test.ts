@@ -2,7 +2,6 @@
 import { describe, expect, it } from 'vitest';
 import { firstCheckAssert } from '../datasets/check-asserts.ts';
 import { docstringExamples } from '../datasets/docstring-examples.ts';
-import { findZeroOracleTest } from '../datasets/find-zero-oracle.ts';
 import { mbppEntryPoint } from '../datasets/mbpp-entry-point.ts';
 import { logicalLines } from '../datasets/python-lines.ts';
 import { parsePythonLiteral, parsePythonStringList, toPythonLiteral } from '../datasets/python-literal.ts';
@@ -166,13 +165,5 @@ describe('smaller rules', () => {
     expect(mbppEntryPoint('def helper(x):\n  return x\ndef main_fn(y):\n  return helper(y)', 'assert set(main_fn(1)) == {1}')).toBe('main_fn');
     expect(mbppEntryPoint('def a():\n  pass', 'assert b() == 1')).toBeUndefined();
     expect(mbppEntryPoint('class Node:\n  pass\ndef size(n):\n  return 0', 'assert size(root) == 5')).toBe('size');
-  });
-
-  it('find_zero oracle test has the OriginFmt shape with one zero result per input', () => {
-    const test = findZeroOracleTest([[[1, 2]], [[-6, 11, -6, 1]]]);
-    expect(test).toContain('    inputs = [[[1, 2]], [[-6, 11, -6, 1]]]');
-    expect(test).toContain('    results = [0.0, 0.0]');
-    expect(test).toContain('    for i, (inp, exp) in enumerate(zip(inputs, results)):');
-    expect(test).toContain('assertion(_fr_poly(*inp, candidate(*inp)), exp, 0.0001)');
   });
 });

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { PipelineError } from '../pipeline/errors.ts';
+import { parsePythonJson } from '../datasets/read-rows.ts';
 import { BENCHMARK_LIST, BENCHMARKS, benchmarkFiles, loadBenchmark } from '../datasets/registry.ts';
 import { assembleProgram, jobFor, TaskSchema, taskJsonSchema, type Task } from '../datasets/task.ts';
 import { DEFAULT_FRACTIONS, partitionOf, partitionPoint, PARTITIONS, selectPartition } from '../datasets/partition.ts';
@@ -114,18 +115,21 @@ describe('field mapping', () => {
     expect(byId('humaneval', 'HumanEval/47').publicTests.tests?.map((x) => x.code)).toEqual(['assert median([3, 1, 2, 4, 5]) == 3']);
   });
 
-  it('HumanEval+: OriginFmt test as evalplus with base count, numpy, 60 s / 4 s; HumanEval/32 replaced by the oracle', () => {
+  it('HumanEval+: the evalplus oracle-path spec (inputs base then plus, prompt + canonical reference, atol), 60 s / 4 s', () => {
     const t = byId('humaneval-plus', 'HumanEval/0');
-    expect(t.hiddenTests).toMatchObject({ harness: 'evalplus', timeoutS: 60, perCallTimeoutS: 4, baseCount: 7, fastFail: true, requires: ['numpy'] });
-    expect(t.hiddenTests.test).toContain('def check(candidate):');
-    expect(t.meta).toMatchObject({ baseCount: 7, plusCount: 999, atol: 0 });
+    expect(t.hiddenTests).toMatchObject({ harness: 'evalplus', timeoutS: 60, perCallTimeoutS: 4, baseCount: 7, fastFail: true, atol: 0, dataset: 'humaneval', taskId: 'HumanEval/0' });
+    expect(t.hiddenTests.test).toBeUndefined();
+    expect(t.hiddenTests.requires).toBeUndefined();
+    expect(t.hiddenTests.reference).toBe(t.reference);
+    expect(t.reference.startsWith(t.prompt)).toBe(true);
     expect(t.reference).toContain('sorted_numbers = sorted(numbers)');
+    expect(t.meta).toMatchObject({ baseCount: 7, plusCount: 999, atol: 0 });
+    expect(parsePythonJson(t.hiddenTests.inputsJson ?? '')).toHaveLength(7 + 999);
+    // find_zero is judged by EvalPlus's special oracle in the comparer, with the dataset's atol.
     const fz = byId('humaneval-plus', 'HumanEval/32');
-    expect(fz.meta.testReplaced).toBe('find_zero oracle');
-    expect(fz.hiddenTests.baseCount).toBe(100);
-    expect(fz.hiddenTests.requires).toBeUndefined();
-    expect(fz.hiddenTests.test).not.toContain('_poly(*candidate(*inp), inp)');
-    expect(byId('humaneval-plus', 'HumanEval/31').meta.testReplaced).toBeUndefined();
+    expect(fz.hiddenTests).toMatchObject({ baseCount: 100, atol: 0.0001, taskId: 'HumanEval/32' });
+    expect(fz.meta.testReplaced).toBeUndefined();
+    expect(byId('humaneval-plus', 'HumanEval/2').hiddenTests.atol).toBe(1e-6);
   });
 
   it('Mbpp/2 (original): entry point from the code, asserts 1-3 hidden, assert 1 public and in the prompt', () => {
@@ -154,15 +158,20 @@ describe('field mapping', () => {
     expect(long?.publicTests.tests).toHaveLength(1);
   });
 
-  it('MBPP+: prompt from the main file, its assert public, OriginFmt module-level test hidden', () => {
+  it('MBPP+: prompt from the main file, its assert public, the evalplus oracle-path spec hidden', () => {
     const t = byId('mbpp-plus', 'Mbpp/2');
     expect(t.prompt).toContain('Write a function to find the shared elements from the given two lists.');
     expect(t.publicTests.tests).toEqual([{ name: 'assert_1', code: 'assert set(similar_elements((3, 4, 5, 6),(5, 7, 4, 10))) == set((4, 5))' }]);
-    expect(t.hiddenTests).toMatchObject({ harness: 'evalplus', baseCount: 3, timeoutS: 60, perCallTimeoutS: 4, requires: ['numpy'] });
-    expect(t.hiddenTests.test).toContain('assertion(similar_elements(*inp), exp, 0)');
+    expect(t.hiddenTests).toMatchObject({ harness: 'evalplus', baseCount: 3, timeoutS: 60, perCallTimeoutS: 4, atol: 0, dataset: 'mbpp', taskId: 'Mbpp/2' });
+    expect(t.hiddenTests.test).toBeUndefined();
+    expect(t.hiddenTests.reference).toBe(t.reference);
+    expect(t.hiddenTests.inputsJson?.startsWith('[[[3, 4, 5, 6], [5, 7, 4, 10]], ')).toBe(true);
+    expect(parsePythonJson(t.hiddenTests.inputsJson ?? '')).toHaveLength(3 + 108);
     expect(t.meta).toMatchObject({ plusCount: 108, split: 'prompt' });
     // Mbpp/793's plus_input is {} upstream: no plus inputs.
-    expect(byId('mbpp-plus', 'Mbpp/793').meta.plusCount).toBe(0);
+    const m793 = byId('mbpp-plus', 'Mbpp/793');
+    expect(m793.meta.plusCount).toBe(0);
+    expect(parsePythonJson(m793.hiddenTests.inputsJson ?? '')).toHaveLength(m793.hiddenTests.baseCount ?? -1);
   });
 
   it('BigCodeBench: task_func, unittest 240 s, complete_prompt as prompt, requires and libs', () => {
@@ -214,16 +223,15 @@ describe('public tests run', () => {
     expect(out).toEqual({ n: 0, bad: [] });
   });
 
-  it('HumanEval(+) public asserts pass for the reference; the find_zero oracle passes it and fails a constant', () => {
+  it('HumanEval(+) public asserts pass for the reference', () => {
     const tasks = [...tasksOf('humaneval'), ...tasksOf('humaneval-plus')];
-    const fz = byId('humaneval-plus', 'HumanEval/32');
     const script = [
       'import json, sys, signal',
       'def alarm(*a): raise TimeoutError()',
       'signal.signal(signal.SIGALRM, alarm)',
       'data = json.load(sys.stdin)',
       'bad = []',
-      "for t in data['tasks']:",
+      'for t in data:',
       '    g = {}',
       '    signal.alarm(5)',
       '    try:',
@@ -233,23 +241,10 @@ describe('public tests run', () => {
       "        bad.append([t['id'], repr(e)[:200]])",
       '    finally:',
       '        signal.alarm(0)',
-      "fz = data['findZero']",
-      'def oracle(program):',
-      '    g = {}',
-      "    exec(program + '\\n' + fz['test'] + '\\ncheck(find_zero)', g)",
-      'oracle(fz["reference"])',
-      'try:',
-      "    oracle(fz['prompt'] + '    return 0.0\\n')",
-      "    constant = 'passed'",
-      'except AssertionError:',
-      "    constant = 'failed'",
-      'print(json.dumps({"bad": bad, "constant": constant}))',
+      'print(json.dumps({"bad": bad}))',
     ].join('\n');
-    const input = {
-      tasks: tasks.map((t) => ({ id: `${t.benchmark}:${t.id}`, program: t.reference, asserts: (t.publicTests.tests ?? []).map((x) => x.code) })),
-      findZero: { test: fz.hiddenTests.test, reference: fz.reference, prompt: fz.prompt },
-    };
-    expect(python(script, input)).toEqual({ bad: [], constant: 'failed' });
+    const input = tasks.map((t) => ({ id: `${t.benchmark}:${t.id}`, program: t.reference, asserts: (t.publicTests.tests ?? []).map((x) => x.code) }));
+    expect(python(script, input)).toEqual({ bad: [] });
   });
 });
 

@@ -75,6 +75,25 @@ describe('pyast service', () => {
     expect(c.restarts).toBe(0);
   });
 
+  it('reports modules reached through allowed modules only for modules the host allows, and stays linear on hostile text', async () => {
+    const c = newClient();
+    const graph = ['import json', 'import antigravity', 'a = json.decoder', 'b = antigravity.webbrowser', 'from json import scanner'].join('\n');
+    // Without the allow-list nothing is introspected; with it only `json` is (antigravity is never imported).
+    expect((await c.analyzeWorkflow(graph, '')).graph.moduleAttributes).toEqual([]);
+    const found = (await c.analyzeWorkflow(graph, '', { allowedModules: ['json'] })).graph.moduleAttributes;
+    expect(found.map((m) => [m.module, m.name, m.line])).toEqual([
+      ['json', 'decoder', 3],
+      ['json', 'scanner', 5],
+    ]);
+    // Nested format specs a hundred thousand deep, and a long attribute chain: answered fast, not by the timeout.
+    const hostile = [`s = "${'{0:'.repeat(100_000)}${'}'.repeat(100_000)}"`, `t = json${'.decoder'.repeat(2000)}`, 'import json'].join('\n');
+    const t0 = performance.now();
+    const r = await c.analyzeWorkflow(hostile, '', { allowedModules: ['json'], timeoutMs: 10_000 });
+    expect(performance.now() - t0).toBeLessThan(5000);
+    expect(r.graph.moduleAttributes.map((m) => `${m.module}.${m.name}`)).toEqual(['json.decoder']);
+    expect(c.restarts).toBe(0);
+  });
+
   it('refuses oversized input before sending it', async () => {
     const c = newClient({ maxInputBytes: 1000 });
     await expect(c.extractCode('x'.repeat(2000))).rejects.toMatchObject({ code: 'data-invalid' });

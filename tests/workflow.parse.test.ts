@@ -4,6 +4,7 @@ import { PyAstClient } from '../pipeline/pyast/client.ts';
 import { checkReply, checkWorkflow, FLOWREASONER_OPERATORS, type WorkflowCheck } from '../pipeline/workflow/check.ts';
 import { formatFailure, WorkflowFailureSchema, type WorkflowFailure } from '../pipeline/workflow/failures.ts';
 import { parseReply } from '../pipeline/workflow/reply.ts';
+import { promptModule, WORKFLOW_LIBRARY } from '../pipeline/sim/workflow-library.ts';
 
 const client = new PyAstClient();
 afterAll(() => client.close());
@@ -213,7 +214,7 @@ describe('checkWorkflow: typed failures with their lines', () => {
     ]);
   });
 
-  it('forbidden-name for dangerous builtins, dunder escapes and reflective access, but not for a local named like one', async () => {
+  it('forbidden-name for dangerous builtins and reflective access, private-attribute for dunder escapes, but nothing for a local named like one', async () => {
     const graph = lines(
       SEED_GRAPH,
       '',
@@ -231,9 +232,9 @@ describe('checkWorkflow: typed failures with their lines', () => {
     expect(c.failures.map((f) => [f.code, f.line, f.col])).toEqual([
       ['forbidden-name', 11, 12],
       ['forbidden-name', 12, 5],
-      ['forbidden-name', 13, 12],
-      ['forbidden-name', 13, 12],
-      ['forbidden-name', 14, 5],
+      ['private-attribute', 13, 12],
+      ['private-attribute', 13, 12],
+      ['private-attribute', 14, 5],
       ['forbidden-name', 15, 5],
     ]);
   });
@@ -272,6 +273,160 @@ describe('checkWorkflow: typed failures with their lines', () => {
       'graph:8:undefined-prompt',
       'prompt:1:prompt-not-constant',
     ]);
+  });
+});
+
+describe('private attributes and modules reached through allowed modules', () => {
+  const codes = (c: WorkflowCheck): Array<[string, number | null]> => c.failures.map((f) => [f.code, f.line]);
+
+  it('private-attribute for every `_` attribute (dunders included), with its line', async () => {
+    const graph = lines(
+      'import re', // 1
+      'import random', // 2
+      SEED_GRAPH, // 3-10
+      '',
+      'def sneaky(x):', // 12
+      '    a = re._os', // 13
+      '    b = x._private', // 14
+      '    c = x.__class__', // 15
+      '    d = x.__init__.__globals__', // 16: __init__ is allowed, __globals__ is not
+      '    e = ().__reduce__.__self__', // 17: two private attributes
+      '    f = x.__builtins__', // 18
+      '    g = x.__dict__', // 19
+      '    h = object.__subclasses__()', // 20
+      '    i = getattr(x, "_secret")', // 21
+      '    j = "{0.__globals__}".format(x)', // 22: str.format reads attributes too
+      '    k = "{0:{1.__mro__}}".format(x, x)', // 23: ... also in a nested field
+      '    return x.__name__, x.__doc__', // 24: harmless strings, allowed
+    );
+    const c = await check(graph);
+    expect(codes(c)).toEqual([
+      ['private-attribute', 13],
+      ['private-attribute', 14],
+      ['private-attribute', 15],
+      ['private-attribute', 16],
+      ['private-attribute', 17],
+      ['private-attribute', 17],
+      ['private-attribute', 18],
+      ['private-attribute', 19],
+      ['private-attribute', 20],
+      ['private-attribute', 21],
+      ['private-attribute', 22],
+      ['private-attribute', 23],
+    ]);
+    expect(c.ok).toBe(false);
+    for (const f of c.failures) expect(WorkflowFailureSchema.parse(f)).toEqual(f);
+    expect(c.failures.map((f) => f.message).join('\n')).toMatch(/`_os`[\s\S]*`_private`[\s\S]*`__class__`[\s\S]*`__globals__`/);
+  });
+
+  it('private-attribute and forbidden-name for names imported with `from M import name`', async () => {
+    const c = await check(lines('from random import _os', 'from asyncio import create_subprocess_exec', 'from typing import get_type_hints', SEED_GRAPH));
+    expect(codes(c)).toEqual([
+      ['module-attribute', 1], // random._os is the os module, too
+      ['private-attribute', 1],
+      ['forbidden-name', 2],
+      ['forbidden-name', 3],
+    ]);
+  });
+
+  it('module-attribute for a module object reached through an allowed module, however it is reached', async () => {
+    const graph = lines(
+      'import json', // 1
+      'import asyncio', // 2
+      'import contextlib, enum, uuid', // 3
+      'from asyncio import subprocess', // 4: asyncio.subprocess
+      'from json import decoder as dec', // 5: json.decoder
+      SEED_GRAPH, // 6-13
+      '',
+      'def reach(x):', // 15
+      '    a = json.decoder', // 16
+      '    b = asyncio.base_events._os', // 17: a module, then a private name
+      '    c = contextlib.os.system', // 18: contextlib imports os
+      '    d = enum.bltns.eval', // 19: enum imports builtins as bltns
+      '    e = getattr(uuid, "os")', // 20
+      '    f = dec.scanner', // 21: json.decoder.scanner, through the alias
+      '    g = subprocess.subprocess.run', // 22: asyncio.subprocess.subprocess
+      '    h = asyncio.tasks.events', // 23: two modules in one chain
+      '    return json.dumps(x)', // 24: fine
+    );
+    const c = await check(graph);
+    expect(c.failures.map((f) => [f.code, f.line, f.message.match(/`([\w.]+)` is a module/)?.[1]])).toEqual([
+      ['module-attribute', 4, 'asyncio.subprocess'],
+      ['module-attribute', 5, 'json.decoder'],
+      ['module-attribute', 16, 'json.decoder'],
+      ['module-attribute', 17, 'asyncio.base_events'],
+      ['private-attribute', 17, undefined],
+      ['module-attribute', 18, 'contextlib.os'],
+      ['module-attribute', 19, 'enum.bltns'],
+      ['module-attribute', 20, 'uuid.os'],
+      ['module-attribute', 21, 'json.decoder.scanner'],
+      ['module-attribute', 22, 'asyncio.subprocess.subprocess'],
+      ['module-attribute', 23, 'asyncio.tasks'],
+      ['module-attribute', 23, 'asyncio.tasks.events'],
+    ]);
+  });
+
+  it('a module-attribute deep in a long chain is found without recursion trouble', async () => {
+    const chain = `json.decoder${'.x'.repeat(2000)}`;
+    const c = await check(lines('import json', SEED_GRAPH, `y = ${chain}`));
+    expect(codes(c)).toEqual([['module-attribute', 10]]);
+  });
+
+  it('forbidden-import for a submodule the allow-list does not name, and for star imports', async () => {
+    const c = await check(lines('import asyncio.subprocess', 'from json.decoder import JSONDecoder', 'from asyncio import *', 'import collections.abc', 'from collections.abc import Mapping', SEED_GRAPH));
+    expect(codes(c)).toEqual([
+      ['forbidden-import', 1],
+      ['forbidden-import', 2],
+      ['forbidden-import', 3],
+    ]);
+  });
+
+  it('passes every workflow of the simulator library', async () => {
+    for (const shape of WORKFLOW_LIBRARY) {
+      const c = await check(shape.graph, promptModule(shape.prompts));
+      expect(c.failures.map(formatFailure), shape.id).toEqual([]);
+    }
+  });
+
+  it('passes legitimate code that uses allowed modules, string methods, format strings and harmless dunders', async () => {
+    const graph = lines(
+      'import asyncio',
+      'import json',
+      'import re',
+      'from collections import Counter, abc',
+      'import collections.abc',
+      'from typing import List, Optional',
+      '',
+      'class Helper:',
+      '    def __init__(self, n: int) -> None:',
+      '        self.n = n',
+      '',
+      'class Workflow:',
+      '    def __init__(self, name, llm_config, dataset) -> None:',
+      '        self.name = name',
+      '        self.llm = create_llm_instance(llm_config)',
+      '        self.custom = operator.Custom(self.llm)',
+      '        self.gen = operator.CustomCodeGenerate(self.llm)',
+      '        self.helper = Helper(3)',
+      '',
+      '    async def __call__(self, problem: str, entry_point: str):',
+      '        try:',
+      '            plan = await asyncio.wait_for(self.custom(input=problem, instruction=prompt_custom.PLAN), timeout=60)',
+      '        except asyncio.TimeoutError as e:',
+      "            plan = {'response': type(e).__name__}",
+      "        drafts = await asyncio.gather(*[self.gen(problem=problem, entry_point=entry_point, instruction=prompt_custom.CODE) for _ in range(self.helper.n)])",
+      "        codes: List[str] = [re.sub(r'\\s+$', '', d['response']).strip() for d in drafts]",
+      '        votes = Counter(codes)',
+      '        best: Optional[str] = votes.most_common(1)[0][0] if votes else None',
+      '        assert isinstance(votes, collections.abc.Mapping) and isinstance(votes, abc.Mapping)',
+      "        note = json.dumps({'plan': plan['response'][:100]})",
+      "        summary = '{0} drafts, {n} votes, {d[plan]}'.format(len(codes), n=len(votes), d=json.loads(note))",
+      "        summary = f'{summary} from {self.name.upper()} ({self.__call__.__name__})'",
+      "        return (best or '').replace('\\t', '    '), self.llm.cost_manager.total_cost",
+    );
+    const c = await check(graph, lines('PLAN = "Outline the steps."', 'CODE = "Write the function."'));
+    expect(c.failures.map(formatFailure)).toEqual([]);
+    expect(c.ok).toBe(true);
   });
 });
 

@@ -1,7 +1,7 @@
-// Loads MBPP+ v0.2.0 (EvalPlus, 378 tasks): prompt and reference from the main file, hidden = the OriginFmt module-level test.
+// Loads MBPP+ v0.2.0 (EvalPlus, 378 tasks): prompt and reference from the main file; hidden = EvalPlus's oracle path over base then plus inputs.
 import { z } from 'zod';
 import { DATA_FILES } from '../data-files.ts';
-import { InputsFieldSchema, inputLists } from '../evalplus-inputs.ts';
+import { InputsFieldSchema, inputLists, inputsJsonText } from '../evalplus-inputs.ts';
 import { LIMITS } from '../limits.ts';
 import { inSplit, mbppSplitOf, type SplitOption } from '../mbpp-split.ts';
 import { parseRow, readRows, rowError, type RowPlace } from '../read-rows.ts';
@@ -18,20 +18,17 @@ const MainRow = z.object({
   atol: z.union([z.number(), z.string()]),
 });
 
+/** The OriginFmt file now only supplies test_imports, the setup of the public asserts; its test is not used. */
 const OriginFmtRow = z.object({
   task_id: z.union([z.number().int().positive(), z.string().regex(/^\d+$/)]),
-  test: z.string().min(1),
   test_imports: z.array(z.string()),
 });
 
-/** The OriginFmt tests compare with numpy (`np.allclose`). */
-const ORIGINFMT_REQUIRES = ['numpy'];
-
 export async function loadMbppPlus(dataDir: string, opts: { split?: SplitOption } = {}): Promise<Task[]> {
-  const origin = new Map<number, { test: string; imports: string[]; place: RowPlace }>();
+  const origin = new Map<number, { imports: string[]; place: RowPlace }>();
   for await (const row of readRows(dataDir, DATA_FILES.mbppPlusOriginFmt)) {
     const r = parseRow(OriginFmtRow, row);
-    origin.set(Number(r.task_id), { test: r.test, imports: r.test_imports, place: row });
+    origin.set(Number(r.task_id), { imports: r.test_imports, place: row });
   }
   const tasks: Task[] = [];
   for await (const row of readRows(dataDir, DATA_FILES.mbppPlus)) {
@@ -59,12 +56,16 @@ export async function loadMbppPlus(dataDir: string, opts: { split?: SplitOption 
       hiddenTests: {
         harness: 'evalplus',
         entryPoint: r.entry_point,
-        test: o.test,
         timeoutS: LIMITS.evalplus.timeoutS,
         perCallTimeoutS: LIMITS.evalplus.perCallTimeoutS,
         baseCount: base.length,
         fastFail: true,
-        requires: [...ORIGINFMT_REQUIRES],
+        inputsJson: inputsJsonText(row, ['base_input', 'plus_input']),
+        // A whole program; upstream runs prompt + canonical_solution, and the MBPP+ prompt is only a docstring.
+        reference: r.canonical_solution,
+        atol,
+        dataset: 'mbpp',
+        taskId: r.task_id,
       },
       requires: [],
       meta: { taskNumber: n, split: mbppSplitOf(n), atol, baseCount: base.length, plusCount: plus.length, file: DATA_FILES.mbppPlus },

@@ -55,6 +55,13 @@ export const GraphAnalysisSchema = z.strictObject({
   promptRefs: z.array(NamedPosSchema).describe('Every prompt_custom.X on the provided prompt module.'),
   freeNames: z.array(NamedPosSchema).describe('Names loaded but bound nowhere visible (builtins, provided names), first use of each.'),
   attributes: z.array(NamedPosSchema).describe('Every attribute name used, first use of each.'),
+  fromImports: z
+    .array(z.strictObject({ module: z.string(), name: z.string(), ...Pos }))
+    .describe('Every name of a `from M import name` (not relative): it reaches what the attribute M.name would.'),
+  moduleAttributes: z
+    .array(z.strictObject({ module: z.string(), name: z.string(), ...Pos }))
+    .describe('Every module object reached through an allowed module (M.sub, getattr(M, "sub"), from M import sub), unless the allow-list names M.sub itself.'),
+  formatAttributes: z.array(NamedPosSchema).describe('Attribute names read by str.format fields in string constants ("{0.__class__}"), first use of each.'),
   reflectiveCalls: z.array(z.strictObject({ func: z.string(), attr: z.string().nullable(), ...Pos })),
   workflowClass: z.strictObject({ line: z.int() }).nullable(),
   call: z
@@ -404,10 +411,21 @@ export class PyAstClient {
   }
 
   /** Facts about a graph module and a prompt module (syntax, imports, references, metrics, flow). Never runs them. */
-  async analyzeWorkflow(graph: string, prompt: string, opts: RequestOptions & { providedNames?: readonly string[] } = {}): Promise<WorkflowAnalysis> {
+  async analyzeWorkflow(
+    graph: string,
+    prompt: string,
+    opts: RequestOptions & { providedNames?: readonly string[]; allowedModules?: readonly string[] } = {},
+  ): Promise<WorkflowAnalysis> {
     this.checkSize('graph', graph);
     this.checkSize('prompt', prompt);
-    const raw = await this.request('analyze_workflow', { graph, prompt, ...(opts.providedNames ? { providedNames: opts.providedNames } : {}) }, opts);
+    const fields = {
+      graph,
+      prompt,
+      ...(opts.providedNames ? { providedNames: opts.providedNames } : {}),
+      // Without the allow-list the service cannot tell which modules it may introspect, so moduleAttributes stays empty.
+      ...(opts.allowedModules ? { allowedModules: opts.allowedModules } : {}),
+    };
+    const raw = await this.request('analyze_workflow', fields, opts);
     return this.parse(WorkflowAnalysisSchema, 'analyze_workflow', raw);
   }
 

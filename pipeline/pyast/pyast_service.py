@@ -9,13 +9,17 @@ size, the address space is capped with RLIMIT_AS, and RecursionError / MemoryErr
 answers instead of a dead process. The host runs this file under bubblewrap when it can. Standard library only.
 """
 import ast
+import importlib
+import importlib.util
 import json
 import os
 import re
+import string
 import sys
 import textwrap
 import threading
 import time
+import types
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 
@@ -225,6 +229,88 @@ def free_name_loads(tree):
 
 
 # ---------------------------------------------------------------------------------------------------------------------
+# Module objects reachable through allowed modules (json.decoder, contextlib.os, enum.bltns, ...)
+
+_ALLOWED_MODULES = {}
+_MODULE_ATTRS = {}
+_MODULE_LOCK = threading.Lock()
+
+
+def allowed_module(name, allowed):
+    """The module `name`, imported here only when the host's allow-list names it exactly; else None.
+
+    The allow-list is the host's configuration (trusted standard-library names), so importing its modules runs no code
+    the graph chose; a name the graph made up is never imported.
+    """
+    if name not in allowed:
+        return None
+    with _MODULE_LOCK:
+        if name not in _ALLOWED_MODULES:
+            try:
+                _ALLOWED_MODULES[name] = importlib.import_module(name)
+            except Exception:
+                _ALLOWED_MODULES[name] = None
+        return _ALLOWED_MODULES[name]
+
+
+def child_module(mod, attr):
+    """(True, the module or None when not loaded) when `mod.attr` is a module object, else (False, None)."""
+    key = (id(mod), attr)  # modules live in sys.modules (and in _ALLOWED_MODULES), so their ids stay theirs
+    with _MODULE_LOCK:
+        if key in _MODULE_ATTRS:
+            return _MODULE_ATTRS[key]
+    # The module's dict, not getattr: a module-level __getattr__ would run code for a name the graph chose.
+    value = mod.__dict__.get(attr)
+    found = (True, value) if isinstance(value, types.ModuleType) else (False, None)
+    if not found[0] and hasattr(mod, "__path__") and attr.isidentifier():
+        # A submodule nobody imported yet is still an attribute once anything imports it; find_spec does not run it.
+        full = "%s.%s" % (mod.__name__, attr)
+        try:
+            if importlib.util.find_spec(full) is not None:
+                found = (True, sys.modules.get(full))
+        except (ImportError, ValueError):
+            pass
+    with _MODULE_LOCK:
+        _MODULE_ATTRS[key] = found
+    return found
+
+
+def format_field_attributes(text):
+    """Attribute names that str.format replacement fields in `text` read ("{0.__class__}" gives __class__)."""
+    out = []
+    todo = [(text, 0)]
+    while todo:
+        part, depth = todo.pop()
+        try:
+            parsed = list(string.Formatter().parse(part))
+        except (ValueError, TypeError):
+            continue  # not a valid format string: str.format would raise before reading anything
+        for _, field, spec, _ in parsed:
+            # A field in a format spec ("{0:{1.x}}") is formatted too; str.format refuses deeper nesting, and not
+            # following it keeps hostile "{0:{0:{0:..." text linear.
+            if spec and "{" in spec and depth < 1:
+                todo.append((spec, depth + 1))
+            if not field:
+                continue
+            i = 0
+            while i < len(field) and field[i] not in ".[":
+                i += 1
+            while i < len(field):
+                if field[i] == ".":
+                    j = i + 1
+                    while j < len(field) and field[j] not in ".[":
+                        j += 1
+                    out.append(field[i + 1 : j])
+                    i = j
+                else:  # "[key]": an item lookup, its key is text, not an attribute
+                    j = field.find("]", i)
+                    if j < 0:
+                        break
+                    i = j + 1
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------------------------
 # analyze_workflow
 
 
@@ -378,6 +464,95 @@ class GraphFacts:
                 if cur is None or (pos["line"], pos["col"]) < (cur["line"], cur["col"]):
                     first[node.attr] = {"name": node.attr, **pos}
         return sorted(first.values(), key=lambda r: (r["line"], r["col"]))
+
+    def from_imports(self):
+        """Every name of `from M import name` (level 0): the same reach as the attribute M.name."""
+        out = []
+        for node in ast.walk(self.tree):
+            if isinstance(node, ast.ImportFrom) and node.level == 0:
+                for a in node.names:
+                    out.append({"module": node.module or "", "name": a.name, **self.src.pos(node)})
+        return sorted(out, key=lambda r: (r["line"], r["col"], r["name"]))
+
+    def format_attributes(self):
+        """Attribute names read by str.format fields in the graph's string constants, first use of each."""
+        first = {}
+        for node in ast.walk(self.tree):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str) and "{" in node.value:
+                pos = self.src.pos(node)
+                for name in format_field_attributes(node.value):
+                    cur = first.get(name)
+                    if cur is None or (pos["line"], pos["col"]) < (cur["line"], cur["col"]):
+                        first[name] = {"name": name, **pos}
+        return sorted(first.values(), key=lambda r: (r["line"], r["col"], r["name"]))
+
+    def module_attributes(self, allowed):
+        """Every place a module object is reached through an allowed module: M.sub, getattr(M, "sub"), from M import sub.
+
+        Names bound by imports are followed whatever the scope (an over-approximation: a local that shadows a module
+        name can only add a report, never hide one). A dotted module the allow-list names itself is not reported.
+        """
+        if not allowed:
+            return []
+        bindings = {}  # name -> (dotted path as written, module object or None)
+        out = []
+        for node in ast.walk(self.tree):
+            if isinstance(node, ast.Import):
+                for a in node.names:
+                    path = a.name if a.asname else a.name.split(".")[0]
+                    bindings[a.asname or path] = (path, allowed_module(path, allowed))
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                parent = allowed_module(node.module, allowed)
+                for a in node.names:
+                    if a.name == "*" or parent is None:
+                        continue
+                    is_mod, child = child_module(parent, a.name)
+                    if is_mod:
+                        full = node.module + "." + a.name
+                        bindings[a.asname or a.name] = (full, child)
+                        if full not in allowed:
+                            out.append({"module": node.module, "name": a.name, **self.src.pos(node)})
+        if not bindings:
+            return out
+        memo = {}  # id(expression) -> (dotted path, module object or None) it evaluates to, or None
+
+        def step(node):
+            """(base expression, attribute) when `node` reads one attribute of something, else None."""
+            if isinstance(node, ast.Attribute):
+                return node.value, node.attr
+            if (isinstance(node, ast.Call) and is_name(node.func, "getattr") and id(node.func) in self.free_ids
+                    and len(node.args) >= 2 and isinstance(node.args[1], ast.Constant) and isinstance(node.args[1].value, str)):
+                return node.args[0], node.args[1].value
+            return None
+
+        def fold(node):
+            # Iterative: a chain of thousands of attributes must not hit Python's recursion limit.
+            chain = []
+            cur = node
+            while id(cur) not in memo:
+                s = step(cur)
+                if s is None:
+                    memo[id(cur)] = bindings.get(cur.id) if isinstance(cur, ast.Name) and isinstance(cur.ctx, ast.Load) else None
+                    break
+                chain.append((cur, s[1]))
+                cur = s[0]
+            base = memo[id(cur)]
+            for expr, attr in reversed(chain):
+                reached = None
+                if base is not None and base[1] is not None:
+                    is_mod, child = child_module(base[1], attr)
+                    if is_mod:
+                        full = base[0] + "." + attr
+                        if full not in allowed:
+                            out.append({"module": base[0], "name": attr, **self.src.pos(expr)})
+                        reached = (full, child)
+                memo[id(expr)] = base = reached
+
+        for node in ast.walk(self.tree):
+            if step(node) is not None:
+                fold(node)
+        out.sort(key=lambda r: (r["line"], r["col"], r["module"], r["name"]))
+        return out
 
     def reflective_calls(self):
         out = []
@@ -670,7 +845,7 @@ class FlowBuilder:
 # ---------------------------------------------------------------------------------------------------------------------
 
 
-def analyze_graph(src, provided):
+def analyze_graph(src, provided, allowed_modules=frozenset()):
     empty = {
         "syntaxError": None,
         "normalized": src,
@@ -679,6 +854,9 @@ def analyze_graph(src, provided):
         "promptRefs": [],
         "freeNames": [],
         "attributes": [],
+        "fromImports": [],
+        "moduleAttributes": [],
+        "formatAttributes": [],
         "reflectiveCalls": [],
         "workflowClass": None,
         "call": None,
@@ -717,6 +895,9 @@ def analyze_graph(src, provided):
             "promptRefs": facts.attribute_refs("prompt_custom"),
             "freeNames": facts.free_names(),
             "attributes": facts.attributes(),
+            "fromImports": facts.from_imports(),
+            "moduleAttributes": facts.module_attributes(allowed_modules),
+            "formatAttributes": facts.format_attributes(),
             "reflectiveCalls": facts.reflective_calls(),
             "workflowClass": {"line": cls.lineno} if cls is not None else None,
             "call": call,
@@ -789,7 +970,10 @@ def analyze_workflow(req, max_input):
     provided = req.get("providedNames") or ["operator", "prompt_custom", "create_llm_instance", "CostManager"]
     if not isinstance(provided, list) or not all(isinstance(p, str) for p in provided):
         raise BadRequest("providedNames must be a list of strings")
-    return {"graph": analyze_graph(graph, provided), "prompt": analyze_prompt(prompt)}
+    allowed = req.get("allowedModules") or []
+    if not isinstance(allowed, list) or not all(isinstance(m, str) for m in allowed):
+        raise BadRequest("allowedModules must be a list of strings")
+    return {"graph": analyze_graph(graph, provided, frozenset(allowed)), "prompt": analyze_prompt(prompt)}
 
 
 # ---------------------------------------------------------------------------------------------------------------------

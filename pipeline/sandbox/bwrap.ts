@@ -29,9 +29,15 @@ function systemPath(p: string): string[] {
   return ['--ro-bind', p, p];
 }
 
-export function bwrapArgs(opts: { runnerDir: string; python: string; workerArgs: string[]; script?: string }): string[] {
+/**
+ * `asPid1`: our script is pid 1 of the sandbox's pid namespace (no bwrap reaper), so the code executor's comparer is
+ * the one process that kill(-1) from inside can never reach. The root is read-only everywhere: only the private
+ * /tmp and /dev/shm tmpfs are writable.
+ */
+export function bwrapArgs(opts: { runnerDir: string; python: string; workerArgs: string[]; script?: string; asPid1?: boolean }): string[] {
   const runnerMount = '/opt/flowreasoner-sandbox';
   const args = ['--unshare-all', '--die-with-parent', '--new-session', '--clearenv'];
+  if (opts.asPid1 === true) args.push('--as-pid-1');
   args.push('--setenv', 'PATH', '/usr/local/bin:/usr/bin:/bin', '--setenv', 'HOME', '/tmp', '--setenv', 'LANG', 'C.UTF-8');
   args.push('--setenv', 'MPLBACKEND', 'Agg', '--setenv', 'FR_SANDBOX_PIDNS', '1', '--setenv', 'PYTHONDONTWRITEBYTECODE', '1');
   for (const p of ['/usr', '/bin', '/sbin', '/lib', '/lib64', '/lib32', '/etc']) args.push(...systemPath(p));
@@ -41,7 +47,9 @@ export function bwrapArgs(opts: { runnerDir: string; python: string; workerArgs:
     const prefix = path.dirname(path.dirname(realPython));
     args.push('--ro-bind', prefix, prefix);
   }
-  args.push('--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp', '--ro-bind', opts.runnerDir, runnerMount, '--chdir', '/tmp');
+  args.push('--proc', '/proc', '--dev', '/dev', '--tmpfs', '/tmp', '--tmpfs', '/dev/shm', '--ro-bind', opts.runnerDir, runnerMount, '--chdir', '/tmp');
+  // Last, so the directories bwrap created for the mounts above exist before the root turns read-only.
+  args.push('--remount-ro', '/');
   args.push(opts.python, '-I', '-B', `${runnerMount}/${opts.script ?? 'fr_worker.py'}`, ...opts.workerArgs);
   return args;
 }

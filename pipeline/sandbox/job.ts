@@ -5,9 +5,9 @@
  * - `check`: human-eval. Exec `program + "\n" + test + "\n" + "check(<entryPoint>)"` in fresh empty globals; pass = no exception.
  * - `asserts`: MBPP. Exec `program + "\n" + setup`, then each named assert snippet in the same namespace, in order;
  *   pass = every one ran without exception. Per-test outcomes are kept; `result` names the first failure.
- * - `evalplus`: an EvalPlus OriginFmt test (inputs, results, an `assertion` helper and a loop over them). The loop is
- *   instrumented so each input gets its own outcome and a per-call time limit; the first `baseCount` inputs are `base`.
- *   For HumanEval+ the test defines `check(candidate)`, called with the entry point; for MBPP+ it is module-level code.
+ * - `evalplus`: EvalPlus's oracle path: each input of `inputsJson` is a call `entryPoint(*inp)` under a per-call limit
+ *   of max(perCallTimeoutS, 4 x the reference's time), compared with the reference's output by EvalPlus's rules
+ *   (exact, special oracles, atol); the first `baseCount` inputs are `base`, the rest `plus`.
  * - `unittest`: BigCodeBench. Exec `program + "\n" + test` as module `__test__` and run `TestCases`; per-method details.
  */
 export type HarnessKind = 'check' | 'asserts' | 'evalplus' | 'unittest';
@@ -22,7 +22,7 @@ export interface ExecJob {
   /** The candidate program, already assembled for the benchmark (e.g. HumanEval prompt + completion). */
   program: string;
   entryPoint: string;
-  /** check / evalplus / unittest: the test code. */
+  /** check / unittest: the test code. */
   test?: string;
   /** asserts: the assert snippets, run in order. */
   tests?: NamedTest[];
@@ -34,6 +34,26 @@ export interface ExecJob {
   perCallTimeoutS?: number;
   /** evalplus: how many leading inputs are base inputs (the rest are plus). */
   baseCount?: number;
+  /**
+   * evalplus: the inputs, base first then plus, as JSON text exactly as the dataset stores them (a list of argument
+   * lists). Python's json reads it, so big ints, NaN and Infinity stay exact; MBPP+ inputs are then deserialised
+   * (tuples, sets, complex) by EvalPlus's rules for `taskId`.
+   */
+  inputsJson?: string;
+  /** evalplus: the reference program; its outputs on deep copies of the inputs are the expected results (EvalPlus's oracle path). */
+  reference?: string;
+  /** evalplus: the dataset's absolute tolerance (0 = exact, with EvalPlus's float defaults). */
+  atol?: number;
+  /** evalplus: which EvalPlus dataset the task comes from (input deserialisation and special oracles). */
+  dataset?: 'humaneval' | 'mbpp';
+  /** evalplus: the upstream task id (`HumanEval/32`, `Mbpp/581`), which picks special oracles. */
+  taskId?: string;
+  /**
+   * check / asserts: where the verdict is decided. `outside` (default): the candidate's process only answers calls
+   * with plain data and a clean comparer runs the tests; `inside`: the tests run in the candidate's process (tasks whose
+   * tests pass objects that are not plain data, e.g. MBPP classes defined by the solution).
+   */
+  judge?: 'outside' | 'inside';
   /** evalplus/asserts: stop at the first failure (the official default) or run every test. */
   fastFail?: boolean;
   /** Top-level modules the task needs; a missing one gives `missing dependency: <lib>` without running anything. */

@@ -22,7 +22,19 @@ export const SandboxSchema = z.strictObject({
   maxProcesses: z.int().min(1).default(64).describe('Processes a job may have at once (RLIMIT_NPROC; needs an unprivileged sandbox user when run as root).'),
   outputKb: z.int().min(1).default(64).describe('Captured output kept per job; the rest is drained and dropped.'),
   graceS: z.number().min(0).default(1).describe('Extra wall time after the harness limit before the process group is killed.'),
-  sandboxUser: z.int().min(1).default(65534).describe('When run as root, jobs run as this uid/gid (nobody), so process limits apply.'),
+  sandboxUser: z.int().min(1).default(65534).describe('When run as root, jobs run with this gid (nogroup) and a uid of their own per worker (see uidBase).'),
+  uidBase: z
+    .int()
+    .min(1000)
+    .max(4_000_000_000)
+    .default(1_000_000_000)
+    .describe('When run as root, each warm worker runs as its own uid from this base upward (no /etc/passwd entry needed), so per-uid process limits are per worker.'),
+  allowHostUid: z
+    .boolean()
+    .default(false)
+    .describe(
+      'Process mode only, when not run as root: allow candidate code to run as your own uid although an API key is in the environment. Such code can read this process\'s environment (/proc/<pid>/environ), memory and your files, keys included. Prefer bubblewrap (sandbox.mode: bwrap) or running as root.',
+    ),
 });
 
 export type SandboxConfig = z.infer<typeof SandboxSchema>;

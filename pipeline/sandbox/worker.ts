@@ -28,7 +28,35 @@ export interface WorkerSpec {
 }
 
 /** Extra seconds the host waits beyond a job's own limits before it kills the whole worker. */
-const HOST_SLACK_S = 5;
+const HOST_SLACK_S = 8;
+/** EvalPlus jobs may first run the reference on every input in the comparer (once per task and worker). */
+const REFERENCE_ALLOWANCE_S = 600;
+
+/** Jobs whose verdict the comparer decides: the candidate's process never receives their tests (see fr_comparer.py). */
+export function judgedOutside(job: ExecJob): boolean {
+  if (job.harness === 'evalplus') return true;
+  return (job.harness === 'check' || job.harness === 'asserts') && job.judge !== 'inside';
+}
+
+/** What the candidate's process may know of a job judged outside: its program and how to load it, nothing of the tests. */
+export function candidateSide(job: ExecJob, id: number): Record<string, unknown> {
+  if (!judgedOutside(job)) return { ...job, id };
+  const side: Record<string, unknown> = { id, harness: job.harness, program: job.program, entryPoint: job.entryPoint, timeoutS: job.timeoutS };
+  if (job.harness === 'asserts' && job.setup !== undefined) side.setup = job.setup;
+  if (job.memoryMb !== undefined) side.memoryMb = job.memoryMb;
+  if (job.requires !== undefined) side.requires = job.requires;
+  return side;
+}
+
+/**
+ * A uid of its own for every worker when we are root: RLIMIT_NPROC counts per uid, so a fork bomb in one job cannot
+ * starve a neighbour, and a job can neither signal nor read another worker's processes.
+ */
+let workerSerial = 0;
+export function nextWorkerUid(base: number): number {
+  const slot = workerSerial++ % 1024;
+  return base + (process.pid % 4096) * 1024 + slot;
+}
 
 export class SandboxWorker {
   private child: ChildProcess | null = null;
@@ -41,9 +69,12 @@ export class SandboxWorker {
 
   constructor(private readonly spec: WorkerSpec) {}
 
-  private limitsArg(): string {
+  private uid: number | null = null;
+
+  private limitsArg(dedicatedUid: boolean): string {
     const c = this.spec.config;
     return JSON.stringify({
+      dedicatedUid,
       memoryMb: c.memoryMb,
       stackMb: c.stackMb,
       fileSizeMb: c.fileSizeMb,
@@ -57,20 +88,21 @@ export class SandboxWorker {
   start(): Promise<void> {
     if (this.ready !== null && !this.dead) return this.ready;
     const { config, mode, bwrapPath, runnerDir } = this.spec;
-    const workerArgs = [this.limitsArg()];
+    const asRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+    if (asRoot && this.uid === null) this.uid = nextWorkerUid(config.uidBase);
+    const workerArgs = [this.limitsArg(asRoot)];
     const [cmd, args] =
       mode === 'bwrap' && bwrapPath !== null
-        ? [bwrapPath, bwrapArgs({ runnerDir, python: config.python, workerArgs })]
-        : [config.python, ['-I', '-B', `${runnerDir}/fr_worker.py`, ...workerArgs]];
-    const asRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+        ? [bwrapPath, bwrapArgs({ runnerDir, python: config.python, workerArgs, script: 'fr_sandbox.py', asPid1: true })]
+        : [config.python, ['-I', '-B', `${runnerDir}/fr_sandbox.py`, ...workerArgs]];
     const child = spawn(cmd, args, {
-      stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'],
+      stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe'],
       // Only what an interpreter needs: no API keys or other variables of ours reach candidate code.
-      env: { PATH: '/usr/local/bin:/usr/bin:/bin', LANG: 'C.UTF-8', HOME: '/tmp', MPLBACKEND: 'Agg', PYTHONDONTWRITEBYTECODE: '1' },
+      env: { PATH: '/usr/local/bin:/usr/bin:/bin', LANG: 'C.UTF-8', HOME: '/tmp', MPLBACKEND: 'Agg', PYTHONDONTWRITEBYTECODE: '1', ...(process.env.FR_DEBUG ? { FR_DEBUG: "1" } : {}) },
       detached: true,
       cwd: '/tmp',
       // As root, rlimits on processes are not enforced; an unprivileged uid makes them hold.
-      ...(asRoot ? { uid: config.sandboxUser, gid: config.sandboxUser } : {}),
+      ...(asRoot && this.uid !== null ? { uid: this.uid, gid: config.sandboxUser } : {}),
     });
     this.child = child;
     this.dead = false;
@@ -138,7 +170,8 @@ export class SandboxWorker {
     const child = this.child;
     if (child === null) throw new PipelineError('sandbox-failed', 'sandbox worker is not running');
     const id = this.nextId++;
-    const hostLimitMs = (job.timeoutS + this.spec.config.graceS + HOST_SLACK_S) * 1000;
+    const allowance = job.harness === 'evalplus' ? REFERENCE_ALLOWANCE_S : 0;
+    const hostLimitMs = (job.timeoutS + this.spec.config.graceS + HOST_SLACK_S + allowance) * 1000;
     return new Promise<WorkerAnswer>((resolve) => {
       const timer = setTimeout(() => {
         // The worker itself stopped answering: kill its whole tree and answer for it.
@@ -147,7 +180,9 @@ export class SandboxWorker {
         resolve({ id, verdict: null, killed: true, output: '', outputBytes: 0, durationMs: hostLimitMs, lost: 'worker stopped answering' });
       }, hostLimitMs);
       this.pending = { id, resolve, timer };
-      (child.stdio[3] as Writable).write(`${JSON.stringify({ ...job, id })}\n`);
+      // The judge side first: the comparer may get the job's socket from the worker before it reads this line.
+      if (judgedOutside(job)) ((child.stdio as ReadonlyArray<unknown>)[5] as Writable).write(`${JSON.stringify({ ...job, id })}\n`);
+      (child.stdio[3] as Writable).write(`${JSON.stringify(candidateSide(job, id))}\n`);
     });
   }
 

@@ -1,4 +1,7 @@
 // Static checks of a generated workflow (graph + prompt module) before anything runs: typed failures, metrics, flow.
+//
+// The checks are advisory: they turn common mistakes and obvious escape attempts into typed feedback before a run,
+// but Python is too dynamic for a static check to be complete. The sandbox the runtime runs in is the boundary.
 import { z } from 'zod';
 import { sharedPyAstClient, type PyAstClient, type WorkflowAnalysis, type RequestOptions } from '../pyast/client.ts';
 import { sortFailures, workflowFailure, WorkflowFailureSchema, type WorkflowFailure } from './failures.ts';
@@ -22,6 +25,8 @@ export const PROVIDED_NAMES: readonly string[] = ['operator', 'prompt_custom', '
  * purpose: anything touching files, processes, the network, the interpreter or code loading (os, sys, subprocess,
  * pathlib, shutil, socket, urllib, importlib, inspect, pickle, ctypes, threading, multiprocessing, logging, io...).
  * `time` is in: time.time()/sleep are harmless (the runtime enforces wall-clock limits anyway).
+ * Names are exact: a submodule is allowed only when listed itself (`collections.abc`), never because its package is
+ * (`asyncio.subprocess`, `json.decoder`); the same holds for modules reached as attributes (see module-attribute).
  */
 export const ALLOWED_IMPORTS: readonly string[] = [
   '__future__',
@@ -31,6 +36,7 @@ export const ALLOWED_IMPORTS: readonly string[] = [
   'bisect',
   'cmath',
   'collections',
+  'collections.abc',
   'contextlib',
   'copy',
   'dataclasses',
@@ -82,7 +88,10 @@ export const FORBIDDEN_NAMES: readonly string[] = [
   'vars',
 ];
 
-/** Attribute names that reach processes or the network whatever the object (asyncio's subprocess and socket helpers). */
+/**
+ * Attribute names that reach processes or the network whatever the object (asyncio's subprocess and socket helpers),
+ * or that evaluate text as code (typing.get_type_hints evaluates string annotations). `from M import name` counts too.
+ */
 export const FORBIDDEN_ATTRIBUTES: readonly string[] = [
   'create_subprocess_exec',
   'create_subprocess_shell',
@@ -96,11 +105,14 @@ export const FORBIDDEN_ATTRIBUTES: readonly string[] = [
   'create_server',
   'create_datagram_endpoint',
   'run_in_executor',
+  'get_type_hints',
 ];
 
 /**
- * Dunder attributes a graph may use; every other `x.__y__` is forbidden (the `().__class__.__base__.__subclasses__()`
- * family of sandbox escapes). getattr/setattr/delattr/hasattr need a constant, non-dunder attribute name.
+ * Dunder attributes a graph may use: each gives a string or a bound method, and whatever it could lead further is
+ * again an `_` name. Every other attribute starting with `_` is a private-attribute failure, dunder or not (the
+ * `().__class__.__base__.__subclasses__()` family of escapes, `random._os`, `x.__globals__`). getattr/setattr/
+ * delattr/hasattr need a constant attribute name, held to the same rule.
  */
 export const ALLOWED_DUNDER_ATTRIBUTES: readonly string[] = ['__init__', '__call__', '__name__', '__qualname__', '__doc__'];
 
@@ -131,8 +143,6 @@ export interface CheckOptions {
   request?: RequestOptions;
 }
 
-const isDunder = (name: string): boolean => name.length > 4 && name.startsWith('__') && name.endsWith('__');
-
 function oversize(client: PyAstClient, parts: Pick<WorkflowParts, 'graph' | 'prompt'>): WorkflowFailure[] {
   const limit = client.options.maxInputBytes;
   const out: WorkflowFailure[] = [];
@@ -150,6 +160,7 @@ export function judgeAnalysis(a: WorkflowAnalysis, opts: Pick<CheckOptions, 'kno
   const forbiddenNames = new Set(FORBIDDEN_NAMES);
   const forbiddenAttrs = new Set(FORBIDDEN_ATTRIBUTES);
   const okDunders = new Set(ALLOWED_DUNDER_ATTRIBUTES);
+  const isPrivate = (name: string): boolean => name.startsWith('_') && !okDunders.has(name);
   const failures: WorkflowFailure[] = [];
   const g = a.graph;
   const p = a.prompt;
@@ -196,11 +207,15 @@ export function judgeAnalysis(a: WorkflowAnalysis, opts: Pick<CheckOptions, 'kno
       failures.push(workflowFailure('forbidden-import', 'graph', `relative import \`${imp.text.trim()}\` is not allowed`, imp));
       continue;
     }
-    const bad = imp.modules.filter((m) => !allowed.has(m.split('.')[0] ?? m));
+    // Every prefix must be allowed: `import a.b` binds `a`, and `a.b` is a module reached through it.
+    const prefixes = (m: string): string[] => m.split('.').map((_, i, parts) => parts.slice(0, i + 1).join('.'));
+    const bad = imp.modules.filter((m) => !prefixes(m).every((p) => allowed.has(p)));
     if (bad.length > 0) {
       failures.push(
         workflowFailure('forbidden-import', 'graph', `import of ${bad.map((m) => `\`${m}\``).join(', ')} is not allowed; allowed modules: ${[...allowed].join(', ')}`, imp),
       );
+    } else if (imp.bound.includes('*')) {
+      failures.push(workflowFailure('forbidden-import', 'graph', `\`${imp.text.trim()}\`: a star import hides which names the graph uses; import them by name`, imp));
     }
   }
 
@@ -223,18 +238,38 @@ export function judgeAnalysis(a: WorkflowAnalysis, opts: Pick<CheckOptions, 'kno
     if (forbiddenNames.has(n.name)) failures.push(workflowFailure('forbidden-name', 'graph', `\`${n.name}\` may not be used in a workflow`, n));
   }
   for (const at of g.attributes) {
-    if (isDunder(at.name) && !okDunders.has(at.name)) {
-      failures.push(workflowFailure('forbidden-name', 'graph', `attribute \`${at.name}\` may not be used in a workflow`, at));
+    if (isPrivate(at.name)) {
+      failures.push(workflowFailure('private-attribute', 'graph', `attribute \`${at.name}\` starts with \`_\`: private and dunder attributes may not be used in a workflow`, at));
     } else if (forbiddenAttrs.has(at.name)) {
-      failures.push(workflowFailure('forbidden-name', 'graph', `\`.${at.name}\` (processes or network) may not be used in a workflow`, at));
+      failures.push(workflowFailure('forbidden-name', 'graph', `\`.${at.name}\` (processes, network or code evaluation) may not be used in a workflow`, at));
+    }
+  }
+  for (const f of g.fromImports) {
+    if (f.name === '*') continue; // reported with the import
+    if (isPrivate(f.name)) {
+      failures.push(workflowFailure('private-attribute', 'graph', `\`from ${f.module} import ${f.name}\`: private names may not be imported`, f));
+    } else if (forbiddenAttrs.has(f.name)) {
+      failures.push(workflowFailure('forbidden-name', 'graph', `\`from ${f.module} import ${f.name}\` (processes, network or code evaluation) may not be used in a workflow`, f));
+    }
+  }
+  for (const m of g.moduleAttributes) {
+    failures.push(
+      workflowFailure('module-attribute', 'graph', `\`${m.module}.${m.name}\` is a module reached through \`${m.module}\`; only the allowed modules themselves may be used`, m),
+    );
+  }
+  for (const at of g.formatAttributes) {
+    if (isPrivate(at.name)) {
+      failures.push(workflowFailure('private-attribute', 'graph', `a format string reads attribute \`${at.name}\`; private and dunder attributes may not be used in a workflow`, at));
     }
   }
   for (const r of g.reflectiveCalls) {
     if (!REFLECTIVE.has(r.func)) continue;
     if (r.attr === null) {
       failures.push(workflowFailure('forbidden-name', 'graph', `${r.func}() needs a constant attribute name`, r));
-    } else if (isDunder(r.attr)) {
-      failures.push(workflowFailure('forbidden-name', 'graph', `${r.func}() on \`${r.attr}\` may not be used in a workflow`, r));
+    } else if (isPrivate(r.attr)) {
+      failures.push(workflowFailure('private-attribute', 'graph', `${r.func}() on \`${r.attr}\`: private and dunder attributes may not be used in a workflow`, r));
+    } else if (forbiddenAttrs.has(r.attr)) {
+      failures.push(workflowFailure('forbidden-name', 'graph', `${r.func}() on \`${r.attr}\` (processes, network or code evaluation) may not be used in a workflow`, r));
     }
   }
 
@@ -250,14 +285,22 @@ export function judgeAnalysis(a: WorkflowAnalysis, opts: Pick<CheckOptions, 'kno
   };
 }
 
-/** Checks a graph and its prompt module (as extracted by parseReply) with the shared pyast service. */
+/**
+ * Checks a graph and its prompt module (as extracted by parseReply) with the shared pyast service. Advisory: a graph
+ * that passes can still misbehave (Python reaches objects in ways no static check sees), so the runtime's sandbox,
+ * not this check, is what keeps a workflow from files, processes and the network.
+ */
 export async function checkWorkflow(parts: Pick<WorkflowParts, 'graph' | 'prompt'>, opts: CheckOptions): Promise<WorkflowCheck> {
   const client = opts.client ?? sharedPyAstClient();
   const tooBig = oversize(client, parts);
   if (tooBig.length > 0) {
     return { ok: false, failures: tooBig, metrics: null, operatorsUsed: [], promptNames: [], normalizedGraph: parts.graph, normalized: [], flow: [] };
   }
-  const analysis = await client.analyzeWorkflow(parts.graph, parts.prompt, { providedNames: PROVIDED_NAMES, ...opts.request });
+  const analysis = await client.analyzeWorkflow(parts.graph, parts.prompt, {
+    providedNames: PROVIDED_NAMES,
+    allowedModules: opts.allowedImports ?? ALLOWED_IMPORTS,
+    ...opts.request,
+  });
   return judgeAnalysis(analysis, opts);
 }
 

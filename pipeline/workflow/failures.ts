@@ -14,6 +14,8 @@ export const WORKFLOW_FAILURE_CODES = [
   'undefined-prompt',
   'forbidden-import',
   'forbidden-name',
+  'private-attribute',
+  'module-attribute',
   'prompt-not-constant',
 ] as const;
 

@@ -5,43 +5,50 @@ import resource
 import signal
 import sys
 
-# Fixed, not tempfile.gettempdir(): importing tempfile pulls in random, whose at-fork reseed runs in every child.
-JOB_ROOT = "/tmp/fr-jobs"
+# Job directories are named as tempfile names them (tmp + 8 of [a-z0-9_]): tasks that parse temp paths see the usual
+# shape. Not made with tempfile itself: importing it pulls in random, whose at-fork reseed would run in every child.
+_NAME_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789_"
 
 
-_work = []
+def temp_root():
+    d = os.environ.get("FR_TEMP_ROOT") or "/tmp"
+    return d.rstrip("/") or "/tmp"
 
 
-def prepare_job_dir():
-    """The worker's one job directory (jobs run one at a time), created once, with TMPDIR set to it before the guard.
-    It is emptied after every job, so each job starts with an empty directory."""
-    if not _work:
-        d = "%s/%d" % (JOB_ROOT, os.getpid())
-        os.makedirs(d, mode=0o700, exist_ok=True)
-        os.environ["TMPDIR"] = d
-        _work.append(d)
-    return _work[0]
+def new_job_dir():
+    """A fresh, empty directory for one job (cwd, HOME and TMPDIR of its child)."""
+    root = temp_root()
+    for _ in range(100):
+        name = "tmp" + "".join(_NAME_CHARS[b % len(_NAME_CHARS)] for b in os.urandom(8))
+        path = root + "/" + name
+        try:
+            os.mkdir(path, 0o700)
+            return path
+        except FileExistsError:
+            continue
+    raise OSError("cannot create a job directory in %s" % root)
 
 
-def remove_job_dir(d):
-    """Empties the job directory (it usually is empty already: then this is one listdir)."""
+def remove_path(path):
+    """rm -rf with the real os functions (the guard has nulled the module's), fixing permissions the job took away."""
     import fr_guard
 
+    real = fr_guard.REAL
     try:
-        entries = os.listdir(d)
-    except FileNotFoundError:
-        os.makedirs(d, mode=0o700, exist_ok=True)
-        return
-    fr_guard.REAL["chmod"](d, 0o700)
-    for name in entries:
-        path = d + "/" + name
         if os.path.isdir(path) and not os.path.islink(path):
-            _remove_tree(path, fr_guard.REAL)
+            _remove_tree(path, real)
         else:
-            try:
-                fr_guard.REAL["unlink"](path)
-            except OSError:
-                pass
+            real["unlink"](path)
+    except OSError:
+        pass
+
+
+def judged_outside(job):
+    """check/asserts jobs are judged by the comparer unless their task needs the program's objects; evalplus always."""
+    kind = job.get("harness")
+    if kind == "evalplus":
+        return True
+    return kind in ("check", "asserts") and job.get("judge", "outside") != "inside"
 
 
 def _remove_tree(path, real):
@@ -90,6 +97,28 @@ def apply_worker_limits(limits):
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
+_lock = {}
+
+
+def prepare_lockdown():
+    """Done once in the warm parent: the seccomp program and prctl are built here, so a child only installs them."""
+    try:
+        import fr_lockdown
+    except ImportError:
+        fr_lockdown = None
+    if fr_lockdown is not None:
+        _lock["filter"] = fr_lockdown.child_filter()
+        _lock["install"] = fr_lockdown.install_child_filter
+
+
+def _lock_child():
+    """In the child, before candidate code: its descendants and it can never ptrace, read or write other processes'
+    memory, or take their descriptors (the warm parent and the comparer are non-dumpable too)."""
+    install = _lock.get("install")
+    if install is not None:
+        install(_lock["filter"])
+
+
 class Plan:
     """What a child needs, computed in the parent before the fork (each write in the child costs a copied page)."""
 
@@ -104,14 +133,13 @@ class Plan:
         # The verdict pipe moves to a random descriptor below 64 (where the table needs no growing).
         self.verdict_target = 20 + int.from_bytes(os.urandom(1), "little") % 40
         self.nonce = nonce
-        self.pass_bytes = ('\n{"status": "pass", "result": "passed", "nonce": "%s"}\n' % nonce).encode()
+        self.pass_bytes = ('\n{"status": "pass", "result": "passed", "nonce": "%s"}\n' % nonce).encode() if nonce else b""
         self.host_fds = host_fds
         self.work = work
 
 
-def main(plan, verdict_fd, out_fd):
-    """Runs in the child: its own process group, output captured, limits, then the harness; the verdict on a private pipe."""
-    setrlimit = resource.setrlimit
+def _enter(plan, out_fd):
+    """Common child setup: own session, no host descriptors, output captured, fresh cwd/HOME/TMPDIR, limits, lockdown."""
     os.setsid()
     for fd in plan.host_fds:
         try:
@@ -124,37 +152,76 @@ def main(plan, verdict_fd, out_fd):
     os.dup2(out_fd, 1)
     os.dup2(out_fd, 2)
     os.close(out_fd)
-    target = plan.verdict_target
-    os.dup2(verdict_fd, target, inheritable=False)
-    os.close(verdict_fd)
-    # Captured before candidate code runs, so it cannot swap what writes the verdict.
-    write = os.write
     import fr_guard
-    import fr_harness
 
     fr_guard.REAL["chdir"](plan.work)
+    # The guard nulled os.putenv, which os.environ uses; put it back for these two and null it again.
+    os.putenv = fr_guard.REAL["putenv"]
+    try:
+        os.environ["HOME"] = plan.work
+        os.environ["TMPDIR"] = plan.work
+    finally:
+        os.putenv = None if fr_guard.is_guarded() else os.putenv
     if plan.memory:
         try:
-            setrlimit(resource.RLIMIT_AS, (plan.memory, plan.memory))
-            setrlimit(resource.RLIMIT_DATA, (plan.memory, plan.memory))
+            resource.setrlimit(resource.RLIMIT_AS, (plan.memory, plan.memory))
+            resource.setrlimit(resource.RLIMIT_DATA, (plan.memory, plan.memory))
         except (ValueError, OSError):
             pass
-    setrlimit(resource.RLIMIT_CPU, (plan.cpu, plan.cpu))
+    resource.setrlimit(resource.RLIMIT_CPU, (plan.cpu, plan.cpu))
+    _lock_child()
+
+
+def serve_main(plan, sock_fd, out_fd):
+    """Child of an outside-judged job: load the program and answer the comparer's calls (fr_serve.py)."""
+    _enter(plan, out_fd)
+    import fr_serve
+
+    job = plan.job
+    source = job["program"]
+    if job.get("harness") == "asserts" and job.get("setup"):
+        source = source + "\n" + job["setup"]
     try:
-        payload = fr_harness.run(plan.job)
-    except BaseException as e:  # the harness reports its own errors; this only catches its bugs
-        payload = {"status": "fail", "result": "failed: harness error: %r" % (e,)}
-    if payload.get("status") == "pass" and len(payload) == 2:
-        data = plan.pass_bytes
-    else:
-        payload["nonce"] = plan.nonce
-        # Framed by newlines: bytes that candidate code sprays into descriptors cannot merge with the real verdict.
-        data = ("\n" + json.dumps(payload, default=repr) + "\n").encode("utf-8", "replace")
-    view = memoryview(data)
-    while view:
-        view = view[write(target, view):]
+        fr_serve.serve(sock_fd, source, job.get("harness") == "evalplus")
+    except BaseException as e:
+        if os.environ.get("FR_DEBUG"):
+            import traceback
+
+            traceback.print_exc()
     try:
         sys.stdout.flush()
     except Exception:
         pass
+    os._exit(0)
+
+
+def main(plan, verdict_fd, out_fd):
+    """Child of an inside-judged job: the harness runs the tests here; the verdict goes out on a private pipe."""
+    target = plan.verdict_target
+    os.dup2(verdict_fd, target, inheritable=False)
+    os.close(verdict_fd)
+    _enter(plan, out_fd)
+    import fr_harness
+
+    # Bound before candidate code runs: what writes the verdict cannot be swapped (fr_harness.run captures the rest).
+    write = os.write
+    pass_bytes = plan.pass_bytes
+    nonce = plan.nonce
+    plan.pass_bytes = plan.nonce = None
+    encode = fr_harness.make_verdict_encoder()
+    try:
+        payload = fr_harness.run(plan.job)
+    except BaseException as e:  # the harness reports its own errors; this only catches its bugs
+        payload = {"status": "fail", "result": "failed: harness error: %s" % type(e).__name__}
+    if type(payload) is dict and payload.get("status") == "pass" and len(payload) == 2:
+        data = pass_bytes
+    else:
+        if type(payload) is not dict:
+            payload = {"status": "fail", "result": "failed: harness error"}
+        payload["nonce"] = nonce
+        # Framed by newlines: bytes that candidate code sprays into descriptors cannot merge with the real verdict.
+        data = ("\n" + encode(payload) + "\n").encode("utf-8", "replace")
+    view = memoryview(data)
+    while view:
+        view = view[write(target, view):]
     os._exit(0)

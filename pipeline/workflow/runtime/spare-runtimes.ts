@@ -18,7 +18,11 @@ function usable(c: ChildProcess): boolean {
   return c.exitCode === null && c.signalCode === null && !c.killed;
 }
 
-/** A runtime process for (cmd, args, options): a warm spare when there is one, and the pool is topped up either way. */
+/**
+ * A runtime process for (cmd, args, options): a warm spare when there is one, and the pool is topped up either way.
+ * A runtime handed out never returns to the pool: the caller kills it after its one run (a run that broke the
+ * protocol included), so nothing a workflow left behind can reach the next one.
+ */
 export function takeRuntime(cmd: string, args: string[], options: SpawnOptions): ChildProcess {
   const key = JSON.stringify([cmd, args, options.uid ?? null]);
   const pool = (spares.get(key) ?? []).filter(usable);

@@ -12,6 +12,10 @@ import types
 
 IN_FD = 3
 OUT_FD = 4
+# The host's cap on one protocol line (it sends its own value in the run definition); a longer line ends the run.
+DEFAULT_MAX_LINE_BYTES = 8 * 1024 * 1024
+# Error messages and tracebacks are feedback for a model, not logs: a few thousand characters say what went wrong.
+TEXT_CAP = 4000
 
 
 class OperatorError(Exception):
@@ -22,9 +26,14 @@ class RunStopped(BaseException):
     """The host ended the run (a limit was reached); not catchable by `except Exception` in the workflow."""
 
 
+class MessageTooLarge(ValueError):
+    """A message would pass the host's line cap; raised before anything is written, so the channel stays usable."""
+
+
 class Channel:
-    def __init__(self, loop):
+    def __init__(self, loop, max_line_bytes=DEFAULT_MAX_LINE_BYTES):
         self.loop = loop
+        self.max_line_bytes = max_line_bytes
         self.next_id = 1
         self.waiting = {}
         self.out = os.fdopen(OUT_FD, "wb", buffering=0)
@@ -34,7 +43,12 @@ class Channel:
         self.cost = {"total_cost": 0.0, "total_prompt_tokens": 0, "total_completion_tokens": 0}
 
     def send(self, message):
-        self.out.write((json.dumps(message, default=str) + "\n").encode("utf-8", "replace"))
+        data = json.dumps(message, default=str).encode("utf-8", "replace")
+        if len(data) > self.max_line_bytes:
+            raise MessageTooLarge("the message is %d bytes; the host reads at most %d per message" % (len(data), self.max_line_bytes))
+        view = memoryview(data + b"\n")
+        while view:  # a raw pipe write may take only part of a large message
+            view = view[self.out.write(view) :]
 
     def _readable(self):
         chunk = os.read(IN_FD, 1 << 16)
@@ -68,7 +82,11 @@ class Channel:
         self.next_id += 1
         fut = self.loop.create_future()
         self.waiting[call_id] = fut
-        self.send({"type": "call", "id": call_id, "op": op, "args": args})
+        try:
+            self.send({"type": "call", "id": call_id, "op": op, "args": args})
+        except MessageTooLarge as e:
+            self.waiting.pop(call_id, None)
+            raise OperatorError("%s: arguments too large (%s)" % (op, e)) from None
         return await fut
 
 
@@ -166,25 +184,33 @@ def graph_traceback(exc):
     """The traceback lines that point into the workflow's own code, for feedback."""
     lines = traceback.format_exception(type(exc), exc, exc.__traceback__)
     keep = [ln for ln in lines if "fr_workflow_runtime.py" not in ln]
-    return "".join(keep)[-4000:]
+    return "".join(keep)[-TEXT_CAP:]
+
+
+def describe(exc):
+    try:
+        text = str(exc)
+    except BaseException:  # the workflow's own exception class may break str(); the run must still report
+        text = "<unprintable %s>" % type(exc).__name__
+    return ("%s: %s" % (type(exc).__name__, text))[:TEXT_CAP]
 
 
 async def main_async(init):
     global CHANNEL
     loop = asyncio.get_running_loop()
-    CHANNEL = Channel(loop)
+    CHANNEL = Channel(loop, int(init.get("limits", {}).get("maxLineBytes", DEFAULT_MAX_LINE_BYTES)))
     try:
         workflow = build(init)
     except BaseException as e:
-        CHANNEL.send({"type": "error", "kind": "load-failed", "message": "%s: %s" % (type(e).__name__, e), "traceback": graph_traceback(e)})
+        CHANNEL.send({"type": "error", "kind": "load-failed", "message": describe(e), "traceback": graph_traceback(e)})
         return
     try:
         out = await workflow(init["problem"], init["entryPoint"])
     except RunStopped as e:
-        CHANNEL.send({"type": "error", "kind": "stopped", "message": str(e), "traceback": ""})
+        CHANNEL.send({"type": "error", "kind": "stopped", "message": str(e)[:TEXT_CAP], "traceback": ""})
         return
     except BaseException as e:
-        CHANNEL.send({"type": "error", "kind": "workflow-raised", "message": "%s: %s" % (type(e).__name__, e), "traceback": graph_traceback(e)})
+        CHANNEL.send({"type": "error", "kind": "workflow-raised", "message": describe(e), "traceback": graph_traceback(e)})
         return
     solution = out[0] if isinstance(out, tuple) and len(out) >= 1 else out
     if solution is None:
@@ -192,7 +218,10 @@ async def main_async(init):
     elif not isinstance(solution, str):
         CHANNEL.send({"type": "error", "kind": "bad-solution-type", "message": "the workflow returned %s, not a string" % type(solution).__name__, "traceback": ""})
     else:
-        CHANNEL.send({"type": "done", "solution": solution})
+        try:
+            CHANNEL.send({"type": "done", "solution": solution})
+        except MessageTooLarge as e:
+            CHANNEL.send({"type": "error", "kind": "bad-solution-type", "message": "the solution is too large: %s" % e, "traceback": ""})
 
 
 def main():

