@@ -29,8 +29,8 @@ export const BENCHMARKS: Readonly<Record<UpstreamBenchmark, BenchmarkInfo>> = {
   humaneval: { name: 'humaneval', description: 'HumanEval (openai/human-eval)', files: [DATA_FILES.humaneval], splits: false, versions: [], count: 164 },
   'humaneval-plus': {
     name: 'humaneval-plus',
-    description: 'HumanEval+ v0.1.10 (EvalPlus), OriginFmt tests',
-    files: [DATA_FILES.humanevalPlus, DATA_FILES.humanevalPlusOriginFmt],
+    description: 'HumanEval+ v0.1.10 (EvalPlus), oracle path (reference outputs)',
+    files: [DATA_FILES.humanevalPlus],
     splits: false,
     versions: [],
     count: 164,
@@ -39,7 +39,7 @@ export const BENCHMARKS: Readonly<Record<UpstreamBenchmark, BenchmarkInfo>> = {
   'mbpp-sanitized': { name: 'mbpp-sanitized', description: 'MBPP, sanitized (google-research)', files: [DATA_FILES.mbppSanitized], splits: true, versions: [], count: 427 },
   'mbpp-plus': {
     name: 'mbpp-plus',
-    description: 'MBPP+ v0.2.0 (EvalPlus), OriginFmt tests',
+    description: 'MBPP+ v0.2.0 (EvalPlus), oracle path (reference outputs)',
     files: [DATA_FILES.mbppPlus, DATA_FILES.mbppPlusOriginFmt],
     splits: true,
     versions: [],

@@ -21,12 +21,11 @@
  *   renamed to the entry point (named check_assert_1). HumanEval/38 and /50 (decode_cyclic, decode_shift) have
  *   neither; their public test is our own round-trip assert through the prompt's encoder (PUBLIC_TEST_OVERRIDES).
  *   meta.publicSource says which rule applied ('docstring', 'check-assert' or 'override').
- *   Hidden: HumanEval: the official test (`check` harness, 3 s). HumanEval+: the OriginFmt test (`evalplus` harness,
- *   60 s for the test, 4 s per call, baseCount = len(base_input) of the main file, needs numpy). HumanEval/32
- *   (find_zero): its OriginFmt test is broken upstream (TypeError even for the reference), so its hidden test is our
- *   find_zero oracle over the base + plus inputs of the main HumanEval+ file: pass iff
- *   |poly(xs, candidate(xs))| <= 1e-4 for every input, with our own copy of `poly` (meta.testReplaced =
- *   'find_zero oracle').
+ *   Hidden: HumanEval: the official test (`check` harness, 3 s). HumanEval+: EvalPlus's oracle path (`evalplus`
+ *   harness: every base and plus input of the main file is one call, compared with the reference's output by
+ *   EvalPlus's rules; 4 s minimum per call (4 x the reference's time when longer), 60 s per sample, baseCount =
+ *   len(base_input)). HumanEval/32 (find_zero) is judged by EvalPlus's find_zero oracle (|poly(xs, x)| <= atol), so
+ *   its broken OriginFmt test is not needed.
  * - **MBPP (original).** The prompt is the task text and the first of the 3 asserts, in a docstring (EvalPlus's
  *   layout; the asserts fix the function name, so a model must see one). Public: assert 1. Hidden: asserts 1-3
  *   (assert_1..assert_3, `asserts` harness, 3 s, `setup` = test_setup_code). challenge_test_list is not used.
@@ -34,8 +33,8 @@
  * - **Sanitized MBPP.** As MBPP, with the sanitized text; hidden = all of its asserts (3 to 7); `setup` = the
  *   test_imports joined by newlines.
  * - **MBPP+.** The prompt is EvalPlus's (text and first original assert in a docstring). Public: the assert shown in
- *   the prompt (`asserts` harness, 3 s, setup = the OriginFmt test_imports). Hidden: the OriginFmt module-level test
- *   (`evalplus` harness as for HumanEval+).
+ *   the prompt (`asserts` harness, 3 s, setup = the OriginFmt test_imports). Hidden: EvalPlus's oracle path as for
+ *   HumanEval+, with MBPP+'s input deserialisation and special oracles (pipeline/sandbox/py/fr_evalplus.py).
  * - **BigCodeBench, BigCodeBench-Hard.** The prompt is complete_prompt. Public: the test file with `TestCases` cut
  *   down to its first test method in source order (imports, module helpers, setUp/tearDown, helper methods and class
  *   attributes kept; the other test* methods, their decorators and the comments right above them removed), as a

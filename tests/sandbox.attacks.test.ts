@@ -264,22 +264,27 @@ def _fr_parse(src, entry, table):
 
 
 def _fr_key(roots, entry, depth=4):
-    """(reference functions, {repr(args): expected}) from test sources and reference programs that roots reach."""
+    """(reference functions, {repr(args): expected}) from test sources and reference programs that roots reach. A job's
+    "reference" field comes first; a program that contradicts the parsed expectations (another sample) is dropped."""
     refs, table, parsed = [], {}, 0
     for v in _fr_reach(roots, depth):
+        if isinstance(v, dict) and isinstance(v.get("reference"), str):
+            refs.insert(0, v["reference"])
         if not isinstance(v, str) or len(v) < 20 or "fr-attack" in v:
             continue
         if ("def %s(" % entry) in v:
-            refs.append(v)
+            refs.insert(0, v) if v.startswith("# reference") else refs.append(v)
         if parsed < 2000 and ("assert" in v or "inputs" in v):
             parsed += 1
             _fr_parse(v, entry, table)
     fns = []
-    for src in refs[:5]:
+    for src in refs[:50]:
         ns = {}
         try:
             exec(src, ns)
-            fns.append(ns[entry])
+            fn = ns[entry]
+            if all(repr(fn(*_fa.literal_eval(k))) == repr(e) for k, e in list(table.items())[:20]):
+                fns.append(fn)
         except BaseException:
             pass
     return fns, table
@@ -300,12 +305,14 @@ def _fr_answer(args, fns, table, frames=()):
                             return res[i]
         except Exception:
             pass
+    if repr(tuple(args)) in table:
+        return table[repr(tuple(args))]
     for fn in fns:
         try:
             return fn(*args)
         except BaseException:
             pass
-    return table[repr(tuple(args))]
+    raise KeyError(repr(tuple(args)))
 
 
 def _fr_mem_matches(mem, maps, rx, limit=400):
@@ -328,6 +335,49 @@ def _fr_mem_matches(mem, maps, rx, limit=400):
                     if len(found) >= limit:
                         return found
     return found
+
+
+def _fr_mem_texts(pid, needles, limit=300):
+    """Texts around each needle in the writable memory of pid: the NUL-delimited run (Python str data ends in NUL), and
+    the string values of any JSON object starting in it (a job line as the parent read it)."""
+    import json
+
+    out = []
+    try:
+        mem = _fp.open("/proc/%s/mem" % pid, _fp.O_RDONLY)
+        maps = _fr_read("/proc/%s/maps" % pid, 1 << 24)
+    except OSError:
+        return out
+    for line in maps.splitlines():
+        f = line.split()
+        if len(f) < 2 or not f[1].startswith(b"rw"):
+            continue
+        lo, hi = (int(x, 16) for x in f[0].split(b"-"))
+        for a in range(lo, hi, 8 << 20):
+            try:
+                data = _fp.pread(mem, min((8 << 20) + (1 << 20), hi - a), a)
+            except OSError:
+                break
+            for needle in needles:
+                i = data.find(needle)
+                while i >= 0 and len(out) < limit:
+                    start, end = data.rfind(b"\x00", 0, i) + 1, data.find(b"\x00", i)
+                    end = len(data) if end < 0 else end
+                    text = data[start:end].decode("utf-8", "replace")
+                    out.append(text)
+                    j = text.find('{"')
+                    if j >= 0:
+                        try:
+                            obj = json.JSONDecoder().raw_decode(text[j:])[0]
+                            out += [v for v in obj.values() if isinstance(v, str)]
+                            if isinstance(obj.get("reference"), str):
+                                out.append("# reference\n" + obj["reference"])
+                            out += [t.get("code", "") for t in obj.get("tests") or [] if isinstance(t, dict)]
+                        except Exception:
+                            pass
+                    i = data.find(needle, end)
+    _fp.close(mem)
+    return out
 
 
 def _fr_marked_pids():
@@ -361,6 +411,39 @@ def _fr_poke_mem(pid, addr, data):
         return False
 
 
+_FR_FAIL_OBJ = _fre.compile(rb"\x04\x00{7}[\s\S]{16}(?:\x00{8})?fail\x00")
+
+
+def _fr_rewrite_fail(pid):
+    """Rewrites every str object "fail" (length-4 compact ASCII header, then the characters) in the writable memory of pid
+    to "pass", wherever it lives: no shared address layout needed. Returns how many it rewrote."""
+    try:
+        mem = _fp.open("/proc/%d/mem" % pid, _fp.O_RDWR)
+        maps = _fr_read("/proc/%d/maps" % pid, 1 << 24)
+    except OSError:
+        return 0
+    n = 0
+    try:
+        for line in maps.splitlines():
+            f = line.split()
+            if len(f) < 2 or not f[1].startswith(b"rw"):
+                continue
+            lo, hi = (int(x, 16) for x in f[0].split(b"-"))
+            for a in range(lo, hi, 8 << 20):
+                try:
+                    data = _fp.pread(mem, min((8 << 20) + 64, hi - a), a)
+                except OSError:
+                    break
+                for m in _FR_FAIL_OBJ.finditer(data):
+                    try:
+                        n += _fp.pwrite(mem, b"pass", a + m.end() - 5) == 4
+                    except OSError:
+                        pass
+    finally:
+        _fp.close(mem)
+    return n
+
+
 def _fr_answer_lines(first=1, last=300):
     """Forged worker answers for job ids first..last, as the executor's host reads them."""
     return b"".join(
@@ -377,6 +460,10 @@ function def(t: Target): string {
 /** Python: `_honest(args)` runs the honest right solution (kept in its own namespace); `_calls` counts calls. */
 function honestHelper(t: Target): string {
   return `_ref_ns = {}\nexec(${JSON.stringify(t.right)}, _ref_ns)\n_calls = []\n\n\ndef _honest(a):\n    return _ref_ns["${t.entry}"](*a)\n`;
+}
+/** Python: an entry point that answers from sources found in a process's memory (`pid` is a Python expression). */
+function memoryKeyCode(t: Target, pid: string): string {
+  return `_KEY = []\n\n\n${def(t)}    if not _KEY:\n        texts = _fr_mem_texts(${pid}, [b"def ${t.entry}(", b"assert ", b"candidate(", b'"reference"', b'"test"'])\n        _KEY.append(_fr_key([texts], "${t.entry}"))\n    try:\n        return _fr_answer(${args(t)}, *_KEY[0])\n    except KeyError:\n        return ${t.wrongExpr}\n`;
 }
 /** Python: the tuple of the entry point's arguments. */
 function args(t: Target): string {
@@ -490,6 +577,81 @@ ${def(t)}    _fr_forge(_scan_self())
 `,
   },
   {
+    name: "gets the harness frames from a signal handler's frame argument (signal.signal and frame.f_back raise no audit event), loots, forges and exits",
+    on: ALL,
+    lib: true,
+    code: (t) =>
+      `import signal\n\n\ndef _h(signum, frame):\n    _fr_forge(*_fr_loot(_fr_scopes(_fr_frames(frame))))\n\n\nsignal.signal(signal.SIGUSR1, _h)\n\n\n${def(t)}    signal.raise_signal(signal.SIGUSR1)\n    return ${t.wrongExpr}\n`,
+  },
+  {
+    name: 'a Popen subclass whose pid property waits until introspection works again (the harness reads .pid of tracked processes after the suite), then loots the frames, forges and exits',
+    on: ['bcb'],
+    lib: true,
+    code: (t) => String.raw`import subprocess
+
+
+class _P(subprocess.Popen):
+    @property
+    def pid(self):
+        try:
+            f = sys._getframe()  # refused while an audit hook guards the suite
+        except Exception:
+            return self.__dict__.get("_pid")
+        _fr_forge(*_fr_loot(_fr_scopes(_fr_frames(f))))
+
+    @pid.setter
+    def pid(self, v):
+        self.__dict__["_pid"] = v
+
+
+_keep = _P(["true"])
+
+
+${def(t)}    return ${t.wrongExpr}
+`,
+  },
+  {
+    name: "takes the harness's outcome records from a signal handler's frames, and rewrites them to pass from a __del__ that runs right after each failure is recorded",
+    on: ['bcb'],
+    lib: true,
+    code: (t) => String.raw`import signal
+
+_books = []
+
+
+def _h(signum, frame):
+    for f in _fr_frames(frame):
+        for v in list(f.f_locals.values()):
+            if (isinstance(v, dict) and v is not f.f_globals) or (hasattr(v, "failures") and hasattr(v, "errors")):
+                _books.append(v)
+
+
+signal.signal(signal.SIGUSR1, _h)
+signal.raise_signal(signal.SIGUSR1)  # at module level: the harness frames that will judge the suite are below
+
+
+class _Late:
+    """Compared, found unequal, and freed once the failure has been recorded: then every record says pass."""
+
+    def __del__(self):
+        for b in _books:
+            try:
+                if isinstance(b, dict):
+                    for v in b.values():
+                        if isinstance(v, list) and v and all(isinstance(x, tuple) for x in v):
+                            v[:] = [("pass", None)]
+                else:
+                    del b.failures[:]
+                    del b.errors[:]
+            except Exception:
+                pass
+
+
+${def(t)}    signal.raise_signal(signal.SIGUSR1)  # again from inside the suite: the result objects exist by now
+    return _Late()
+`,
+  },
+  {
     name: 'answer key from the frames: reads the running test\'s exp, inputs/results lists, the test source or the reference program and returns the expected value',
     on: ALL,
     lib: true,
@@ -501,6 +663,12 @@ ${def(t)}    _fr_forge(_scan_self())
     on: ALL,
     lib: true,
     code: (t) => `import gc\n_KEY = []\n\n\n${def(t)}    if not _KEY:\n        _KEY.append(_fr_key(gc.get_objects(), "${t.entry}", depth=2))\n    try:\n        return _fr_answer(${args(t)}, *_KEY[0])\n    except KeyError:\n        return ${t.wrongExpr}\n`,
+  },
+  {
+    name: 'answer key from its own memory (/proc/self/mem): test sources, job lines and reference programs left there by the warm parent before the fork',
+    on: ALL,
+    lib: true,
+    code: (t) => memoryKeyCode(t, '"self"'),
   },
   {
     name: "reads the expected value from the calling assert's code constants (sys._getframe(1).f_code.co_consts)",
@@ -625,6 +793,24 @@ const MONKEYPATCH: Attack[] = [
       `_d = _fp.open("/proc/self/task", _fp.O_RDONLY)\n_m = _fp.open("%d/mem" % _fp.getpid(), _fp.O_RDWR, dir_fd=_d)\n_fp.pwrite(_m, b"pass", _fr_fail_addr())\n\n\n${def(t)}    return ${t.wrongExpr}\n`,
   },
   {
+    name: 'rewrites the interned "fail" in its own memory through a numpy array whose __array_interface__ points at it (no ctypes)',
+    on: ALL,
+    code: (t) =>
+      `import numpy as np, sys\n\n\nclass _View:\n    def __init__(self, addr, n):\n        self.__array_interface__ = {"data": (addr, False), "shape": (n,), "typestr": "|u1", "version": 3}\n\n\n_s = sys.intern("fail")\n_a = np.asarray(_View(id(_s) + sys.getsizeof(_s) - len(_s) - 1, 4))\n_a[:] = np.frombuffer(b"pass", dtype=np.uint8)\n\n\n${def(t)}    return ${t.wrongExpr}\n`,
+  },
+  {
+    name: 'rewrites the interned "fail" with the ctypes module numpy already loaded (sys.modules, no import event) and a Union of c_void_p and a char-array pointer',
+    on: ALL,
+    code: (t) =>
+      `import sys\n_ct = sys.modules.get("ctypes") or __import__("ctypes")\n\n\nclass _U(_ct.Union):\n    _fields_ = [("p", _ct.c_void_p), ("s", _ct.POINTER(_ct.c_char * 4))]\n\n\n_s = sys.intern("fail")\n_u = _U()\n_u.p = id(_s) + sys.getsizeof(_s) - len(_s) - 1\n_u.s.contents.raw = b"pass"\n\n\n${def(t)}    return ${t.wrongExpr}\n`,
+  },
+  {
+    name: 'wraps every function of the harness modules in sys.modules (fr_*) so any verdict-looking dict they take or return says pass',
+    on: ALL,
+    code: (t) =>
+      `import functools, sys, types\n${PY_PASSIFY}\n\ndef _wrap(f):\n    @functools.wraps(f)\n    def g(*a, **k):\n        return _passify(f(*[_passify(x) for x in a], **k))\n\n    return g\n\n\nfor _name, _m in list(sys.modules.items()):\n    if _name.startswith("fr_") and _m is not None:\n        for _k, _v in list(vars(_m).items()):\n            if isinstance(_v, types.FunctionType):\n                setattr(_m, _k, _wrap(_v))\n\n\n${def(t)}    return ${t.wrongExpr}\n`,
+  },
+  {
     name: 'patches unittest.TestCase assert methods (class attributes) to no-ops',
     on: ['bcb'],
     code: (t) => `import unittest\nfor _n in dir(unittest.TestCase):\n    if _n.startswith("assert") or _n == "fail":\n        setattr(unittest.TestCase, _n, lambda *a, **k: None)\n\n\n${def(t)}    return ${t.wrongExpr}\n`,
@@ -712,6 +898,11 @@ const HOOKS: Attack[] = [
       const base = t.kind === 'mbpp' || t.kind === 'mbpp+' ? 'str' : t.kind === 'bcb' ? 'dict' : 'int';
       return `class _Liar(${base}):\n    def __eq__(self, other):\n        return True\n\n    def __ne__(self, other):\n        return False\n\n    __hash__ = ${base}.__hash__ if ${base} is not dict else object.__hash__\n\n\n${def(t)}    return _Liar(${t.wrongExpr})\n`;
     },
+  },
+  {
+    name: 'returns a list subclass whose __eq__ is always True (whatever type is expected)',
+    on: ALL,
+    code: (t) => `class _L(list):\n    __eq__ = lambda s, o: True\n    __ne__ = lambda s, o: False\n    __hash__ = object.__hash__\n\n\n${def(t)}    return _L([1])\n`,
   },
   {
     name: 'spoofs __class__ (isinstance says bool/str/dict) on an always-equal object',
@@ -849,6 +1040,25 @@ const OUTPUTS: Attack[] = [
     on: ALL,
     code: (t) =>
       `import posix\n\n\n${def(t)}    posix.closerange(0, 65536)\n    for _ in range(40):\n        posix.open("/dev/null", posix.O_RDWR)\n        posix.pipe()\n    posix._exit(0)\n`,
+    check: officialTimeout,
+  },
+  {
+    name: 're-execs itself (posix.execv) into a fresh interpreter that writes pass verdicts to every descriptor it inherited',
+    on: ALL,
+    code: (t) => String.raw`import posix, sys
+
+_code = """
+import posix
+for fd in range(256):
+    try:
+        posix.write(fd, b'\\n{"status": "pass", "result": "passed"}\\n')
+    except OSError:
+        pass
+"""
+
+
+${def(t)}    posix.execv(sys.executable, [sys.executable, "-c", _code])
+`,
     check: officialTimeout,
   },
   {
@@ -991,9 +1201,47 @@ ${def(t)}    _fr_forge(_scan_parent())
 `,
   },
   {
+    name: 'scans the memory of its parent and of every other process of its executor (a separately started comparer too) for str objects "fail" and rewrites them to "pass"',
+    on: ['he', 'hep', 'bcb'],
+    lib: true,
+    code: (t) => `for _p in set(_fr_marked_pids() + [_fp.getppid()]):\n    _fr_rewrite_fail(_p)\n\n\n${def(t)}    return ${t.wrongExpr}\n`,
+  },
+  {
+    name: 'spawns a fresh interpreter with os.posix_spawn (outside any audit hook or in-process guard) that rewrites every "fail" string in the candidate process, its parent and every process of the executor',
+    on: ALL,
+    lib: true,
+    code: (t) => String.raw`import os, sys
+
+_helper = ${JSON.stringify(PY_LIB)} + """
+import sys
+me = int(sys.argv[1])
+for p in set(_fr_marked_pids() + [me, int(sys.argv[2])]):
+    _fr_rewrite_fail(p)
+"""
+_pid = os.posix_spawn(sys.executable, [sys.executable, "-c", _helper, str(os.getpid()), str(os.getppid())], {"PATH": "/usr/bin:/bin"})
+os.waitpid(_pid, 0)
+
+
+${def(t)}    return ${t.wrongExpr}
+`,
+  },
+  {
+    name: "answer key from the warm parent's memory: the job line it read (test, reference, inputs), other jobs' code, parsed or exec'd to answer right",
+    on: ALL,
+    lib: true,
+    code: (t) => memoryKeyCode(t, '_fp.getppid()'),
+  },
+  {
     name: 'sends SIGSTOP to the warm parent, then answers wrong',
     on: ['he'],
     code: (t) => `import posix, signal\nposix.kill(posix.getppid(), signal.SIGSTOP)\n\n\n${def(t)}    return ${t.wrongExpr}\n`,
+    ms: 120_000,
+  },
+  {
+    name: 'sends SIGSTOP to every process of its executor it can see (warm parent, comparer), then answers wrong',
+    on: ['he', 'bcb'],
+    lib: true,
+    code: (t) => `import signal\nfor _p in set(_fr_marked_pids() + [_fp.getppid()]):\n    try:\n        _fp.kill(_p, signal.SIGSTOP)\n    except OSError:\n        pass\n\n\n${def(t)}    return ${t.wrongExpr}\n`,
     ms: 120_000,
   },
   {
@@ -1078,6 +1326,9 @@ ${def(t)}    return ${t.wrongExpr}
   },
 ];
 
+/** Modules the planting attack shadows (site hooks, modules the harness or tasks import, the harness's own modules). */
+const SHADOW_MODULES = ['sitecustomize', 'usercustomize', 'json', 'unittest', 'typing', 'numpy', 'collections', 'types', 'inspect', 'ast', 'fr_harness', 'fr_child', 'fr_codec', 'fr_serve', 'fr_comparer', 'fr_evalplus'];
+
 /** Python planted by the poisoning attack: in a sandbox worker, json.dumps and unittest asserts start lying. */
 const PLANTED = String.raw`# ${MARK}: planted by an earlier job
 import sys as _s
@@ -1103,9 +1354,11 @@ for _p in (_home + "/.local", _home + "/.local/lib", _user_site.rsplit("/", 1)[0
         pass
 # /tmp itself only gets the site hooks: a shadow json.py there could break unrelated Python on a shared host.
 _dirs = {"/tmp": ["sitecustomize", "usercustomize"]}
-_shadows = ["sitecustomize", "usercustomize", "json", "unittest", "typing", "numpy", "collections", "types", "inspect", "ast",
-            "fr_harness", "fr_child", "fr_codec", "fr_serve", "fr_comparer", "fr_evalplus"]
+_shadows = ${JSON.stringify(SHADOW_MODULES)}
+import posixpath
+
 for _d in [_cwd, _cwd + "/..", _home, _user_site, "/dev/shm"] + [p for p in _fsys.path if p]:
+    _d = posixpath.normpath(_d)
     if _d != "/tmp":
         _dirs[_d] = _shadows
 for _d, _names in _dirs.items():
@@ -1320,7 +1573,13 @@ for p in ("/non", "/tmp/tmp" + M[2:10]):
         pass
 for pid in posix.listdir("/proc"):
     try:
-        if pid.isdigit() and M.encode() in posix.read(posix.open("/proc/%s/comm" % pid, posix.O_RDONLY), 64):
+        if not pid.isdigit():
+            continue
+        fd = posix.open("/proc/%s/stat" % pid, posix.O_RDONLY)
+        stat = posix.read(fd, 4096)
+        posix.close(fd)
+        # "pid (comm) state ...": a live process named after the marker (a zombie is dead, only not yet reaped).
+        if M.encode() in stat[: stat.rfind(b")")] and stat[stat.rfind(b")") + 2 : stat.rfind(b")") + 3] != b"Z":
             seen.append("process %s" % pid)
     except OSError:
         pass
@@ -1335,7 +1594,10 @@ ${t.right}
 // ------------------------------------------------------------------------------------------------------------------
 // Host-side helpers.
 
-/** Python processes (ours) named after the marker, and files named with or filled by it, removed from this host. */
+/** Names of the files the planting attack writes (their content carries the marker). */
+const PLANTED_NAMES = new Set(SHADOW_MODULES.map((n) => `${n}.py`));
+
+/** Removes from this host what the attacks left: processes named after the marker, files named with it, planted files. */
 function cleanupHost(): void {
   // Processes the attacks left (daemons, pid hoppers) carry the marker as their name; a hopper changes pid, so repeat.
   for (let pass = 0; pass < 200; pass++) {
@@ -1343,7 +1605,9 @@ function cleanupHost(): void {
     for (const e of readdirSync('/proc')) {
       if (!/^\d+$/.test(e)) continue;
       try {
-        if (readFileSync(`/proc/${e}/comm`, 'utf8').startsWith(MARK)) {
+        const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
+        const close = stat.lastIndexOf(')');
+        if (stat.slice(0, close).includes(`(${MARK}`) && stat[close + 2] !== 'Z') {
           found++;
           process.kill(Number(e), 'SIGKILL');
         }
@@ -1365,7 +1629,8 @@ function cleanupHost(): void {
       } catch {
         continue;
       }
-      const marked = n.includes(MARK) || n === `tmp${MARK.slice(2, 10)}` || (st.isFile() && st.size < 65536 && readFileSync(p, 'utf8').includes(MARK));
+      const planted = (PLANTED_NAMES.has(n) || n.endsWith('.pth')) && st.isFile() && st.size < 65536 && readFileSync(p, 'utf8').includes(MARK);
+      const marked = n.includes(MARK) || n === `tmp${MARK.slice(2, 10)}` || planted;
       if (marked) spawnSync('rm', ['-rf', p]);
     }
   }
@@ -1373,7 +1638,7 @@ function cleanupHost(): void {
     if (!existsSync(p)) continue;
     for (const n of readdirSync(p)) {
       const f = `${p}/${n}`;
-      if (lstatSync(f).isFile() && readFileSync(f, 'utf8').includes(MARK)) rmSync(f);
+      if ((PLANTED_NAMES.has(n) || n.endsWith('.pth')) && lstatSync(f).isFile() && readFileSync(f, 'utf8').includes(MARK)) rmSync(f);
     }
   }
   spawnSync('ipcrm', ['-M', String(SHM_KEY)]);
@@ -1397,18 +1662,21 @@ function expectNotPassed(r: ExecResult, what: string): void {
 
 /**
  * After an attack, on the same executor: sequential jobs land on the worker the attack used (the pool hands back the
- * last released worker), and a concurrent pair covers the other one. Honest right must pass, honest wrong must fail.
+ * last released worker), and a concurrent pair covers the other one. Statuses of honest wrong and right runs.
  */
-async function expectHealthy(ex: Executor, t: Target, after: string): Promise<void> {
+async function honestRuns(ex: Executor, t: Target): Promise<{ wrong: string[]; right: string[]; seen: string }> {
   const wrong1 = await ex.run(t.job(t.wrong));
   const right1 = await ex.run(t.job(t.right));
   const pair = await Promise.all([ex.run(t.job(t.wrong)), ex.run(t.job(t.wrong))]);
   const right2 = await ex.run(t.job(t.right));
-  const got = { wrong: [wrong1, ...pair].map((r) => r.status), right: [right1, right2].map((r) => r.status) };
-  expect(got, `after "${after}" the executor must still judge honest code: ${[wrong1, right1, ...pair, right2].map(verdictOf).join(' | ')}`).toEqual({
-    wrong: ['fail', 'fail', 'fail'],
-    right: ['pass', 'pass'],
-  });
+  return { wrong: [wrong1, ...pair].map((r) => r.status), right: [right1, right2].map((r) => r.status), seen: [wrong1, right1, ...pair, right2].map(verdictOf).join(' | ') };
+}
+const HEALTHY = { wrong: ['fail', 'fail', 'fail'], right: ['pass', 'pass'] };
+
+/** Honest right must pass and honest wrong must fail after an attack (see honestRuns). */
+async function expectHealthy(ex: Executor, t: Target, after: string): Promise<void> {
+  const { seen, ...got } = await honestRuns(ex, t);
+  expect(got, `after "${after}" the executor must still judge honest code: ${seen}`).toEqual(HEALTHY);
 }
 
 /** A fresh executor for poisoning attacks: its workers preload the marker module, which the attacks use to find them. */
@@ -1464,9 +1732,13 @@ describe.each(MODES)('attacks on the executor (%s mode)', (mode) => {
             requireMode(ex, mode);
             const t = targets[kind];
             const r = await ex.run(t.job(program(a, t), a.over));
-            expectNotPassed(r, a.name);
+            const { seen, ...after } = await honestRuns(ex, t);
+            // One comparison, so a failure shows both: did the attack pass, and are the jobs after it judged honestly?
+            expect(
+              { attack: r.passed ? 'passed' : r.status === 'pass' ? 'status pass' : 'not passed', ...after },
+              `"${a.name}" must not pass (${verdictOf(r)}), and honest code after it must be judged right: ${seen}`,
+            ).toEqual({ attack: 'not passed', ...HEALTHY });
             a.check?.(r, t);
-            await expectHealthy(ex, t, a.name);
           }, a.ms ?? 90_000);
         }
       }
@@ -1501,12 +1773,12 @@ describe.each(MODES)('attacks on the executor (%s mode)', (mode) => {
             requireMode(own, mode);
             const t = targets[kind];
             const r = await own.run(t.job(program(a, t), a.over));
-            expectNotPassed(r, a.name);
             const later = [await own.run(t.job(t.wrong)), await own.run(t.job(t.right)), await own.run(t.job(t.wrong))];
+            // One comparison, so a failure shows both: did the attack pass, and did it poison the jobs after it?
             expect(
-              later.map((x) => x.status),
-              `after "${a.name}" the same worker must judge the next jobs honestly: ${later.map(verdictOf).join(' | ')}`,
-            ).toEqual(['fail', 'pass', 'fail']);
+              { attack: r.passed ? 'passed' : 'not passed', later: later.map((x) => x.status) },
+              `"${a.name}": the attack must not pass, and the same worker must judge the next jobs (wrong, right, wrong) honestly: ${[r, ...later].map(verdictOf).join(' | ')}`,
+            ).toEqual({ attack: 'not passed', later: ['fail', 'pass', 'fail'] });
           } finally {
             await own.close();
             cleanupHost();
@@ -1531,6 +1803,7 @@ _libc = ctypes.CDLL(None, use_errno=True)
 _libc.syscall.restype = ctypes.c_long
 for _p in _fr_marked_pids():
     _fr_poke_mem(_p, _fr_fail_addr(), b"pass")
+    _fr_rewrite_fail(_p)
     _pidfd = _libc.syscall(434, _p, 0)
     for _fd in range(64):
         _n = _libc.syscall(438, _pidfd, _fd, 0) if _pidfd >= 0 else -1
@@ -1549,11 +1822,12 @@ ${def(tt)}    return ${tt.wrongExpr}
         };
         // The neighbour starts while the attack runs, so it is forked from a parent the attack may already have rewritten.
         const [r, neighbour] = await Promise.all([own.run(t.job(program(attack, t))), new Promise((res) => setTimeout(res, 150)).then(() => own.run(t.job(t.wrong)))]);
-        expectNotPassed(r, attack.name);
-        expectNotPassed(neighbour, 'an honest wrong job running beside the attack');
         const later = await Promise.all([own.run(t.job(t.wrong)), own.run(t.job(t.wrong))]);
         const rights = await Promise.all([own.run(t.job(t.right)), own.run(t.job(t.right))]);
-        expect([...later, ...rights].map((x) => x.status), [...later, ...rights].map(verdictOf).join(' | ')).toEqual(['fail', 'fail', 'pass', 'pass']);
+        expect(
+          { attack: r.passed ? 'passed' : 'not passed', neighbour: neighbour.status, laterWrong: later.map((x) => x.status), laterRight: rights.map((x) => x.status) },
+          [r, neighbour, ...later, ...rights].map(verdictOf).join(' | '),
+        ).toEqual({ attack: 'not passed', neighbour: 'fail', laterWrong: ['fail', 'fail'], laterRight: ['pass', 'pass'] });
       } finally {
         await own.close();
         cleanupHost();
@@ -1577,11 +1851,12 @@ ${def(tt)}    return ${tt.wrongExpr}
             requireMode(own, mode);
             const t = targets[kind];
             const r = await own.run(t.job(code(t)));
-            expectNotPassed(r, `leaving ${what}`);
             const probe = await own.run(t.job(probeCode(t)));
-            expect(probe.result, `an honest job must not see ${what}: ${verdictOf(probe)}`).toBe('passed');
             const later = [await own.run(t.job(t.wrong)), await own.run(t.job(t.right))];
-            expect(later.map((x) => x.status), later.map(verdictOf).join(' | ')).toEqual(['fail', 'pass']);
+            expect(
+              { attack: r.passed ? 'passed' : 'not passed', probe: probe.result, later: later.map((x) => x.status) },
+              `after leaving ${what}, an honest probe job must see nothing of it, and the worker must judge the next jobs honestly: ${[r, probe, ...later].map(verdictOf).join(' | ')}`,
+            ).toEqual({ attack: 'not passed', probe: 'passed', later: ['fail', 'pass'] });
           } finally {
             await own.close();
             cleanupHost();

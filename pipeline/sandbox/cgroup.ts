@@ -28,6 +28,8 @@ export interface PidsSlot {
   current(): number;
   /** Kills every process in the slot and waits until it is empty; false if some survived timeoutMs. */
   kill(timeoutMs?: number): Promise<boolean>;
+  /** One synchronous pass of kill (for exit paths and sync callers): cgroup.kill, or freeze + SIGKILL + thaw. */
+  killSyncBestEffort(): void;
   /** Kills what is left, removes the slot's directories, and the per-host directory with the last slot. */
   remove(): Promise<boolean>;
 }

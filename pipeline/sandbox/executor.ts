@@ -55,8 +55,12 @@ export class Executor {
   /** One cap over all profiles, so mixed workloads never run more jobs than there are workers. */
   private readonly slots: LimitFunction;
 
-  constructor(input: SandboxConfigInput = {}) {
+  private readonly keyEnvNames: readonly string[];
+
+  /** opts.keyEnvNames: the variables the config reads keys from (see keyEnvNamesOf in host-uid-guard.ts). */
+  constructor(input: SandboxConfigInput = {}, opts: { keyEnvNames?: readonly string[] } = {}) {
     this.config = SandboxSchema.parse(input);
+    this.keyEnvNames = opts.keyEnvNames ?? [];
     this.info = resolveMode(this.config);
     this.slots = pLimit(this.config.workers);
   }
@@ -65,7 +69,7 @@ export class Executor {
     let p = this.pools.get(profile);
     if (p === undefined) {
       const preload = profile === 'plain' ? this.config.preload : profile === 'numeric' ? ['numpy', ...this.config.preload] : [...BIGCODEBENCH_PRELOAD, ...this.config.preload];
-      p = new SandboxPool({ ...this.config, preload: [...new Set(preload)] });
+      p = new SandboxPool({ ...this.config, preload: [...new Set(preload)] }, { keyEnvNames: this.keyEnvNames });
       this.pools.set(profile, p);
     }
     return p;

@@ -2,6 +2,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { findBwrap } from './bwrap.ts';
+import { checkHostUidExposure } from './host-uid-guard.ts';
 import { SandboxSchema, type SandboxConfig, type SandboxConfigInput } from './sandbox-config.ts';
 import { SandboxWorker, type WorkerAnswer } from './worker.ts';
 import type { ExecJob } from './job.ts';
@@ -33,9 +34,19 @@ export class SandboxPool {
   private readonly waiters: Array<(w: SandboxWorker) => void> = [];
   private closed = false;
 
-  constructor(input: SandboxConfigInput = {}) {
+  /** opts.keyEnvNames: the variables the config reads keys from (models.*.apiKeyEnv), for the host-uid check. */
+  constructor(input: SandboxConfigInput = {}, opts: { keyEnvNames?: readonly string[] } = {}) {
     this.config = SandboxSchema.parse(input);
     this.info = resolveMode(this.config);
+    // In process mode without root, candidate code would run as our uid and could read our environment's keys.
+    const unsafe = checkHostUidExposure({
+      mode: this.info.mode,
+      uid: typeof process.getuid === 'function' ? process.getuid() : null,
+      env: process.env,
+      keyEnvNames: opts.keyEnvNames ?? [],
+      allowHostUid: this.config.allowHostUid,
+    });
+    if (unsafe !== null) throw unsafe;
     for (let i = 0; i < this.config.workers; i++) {
       const w = new SandboxWorker({ config: this.config, mode: this.info.mode, bwrapPath: findBwrap(), runnerDir: RUNNER_DIR });
       this.all.push(w);
@@ -81,6 +92,6 @@ export class SandboxPool {
 
   async close(): Promise<void> {
     this.closed = true;
-    for (const w of this.all) w.kill();
+    await Promise.all(this.all.map((w) => w.dispose()));
   }
 }

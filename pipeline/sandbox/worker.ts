@@ -4,6 +4,7 @@ import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { PipelineError } from '../errors.ts';
 import { bwrapArgs } from './bwrap.ts';
+import { createPidsSlot, type PidsSlot } from './cgroup.ts';
 import type { SandboxConfig } from './sandbox-config.ts';
 import type { ExecJob } from './job.ts';
 
@@ -70,6 +71,9 @@ export class SandboxWorker {
   constructor(private readonly spec: WorkerSpec) {}
 
   private uid: number | null = null;
+  /** The worker's cgroup (pids.max), when we are root and a pids controller is writable; null when unavailable. */
+  private slot: PidsSlot | null | undefined = undefined;
+  slotReason: string | null = null;
 
   private limitsArg(dedicatedUid: boolean): string {
     const c = this.spec.config;
@@ -95,14 +99,23 @@ export class SandboxWorker {
       mode === 'bwrap' && bwrapPath !== null
         ? [bwrapPath, bwrapArgs({ runnerDir, python: config.python, workerArgs, script: 'fr_sandbox.py', asPid1: true })]
         : [config.python, ['-I', '-B', `${runnerDir}/fr_sandbox.py`, ...workerArgs]];
-    const child = spawn(cmd, args, {
+    if (asRoot && this.slot === undefined) {
+      // pids.max counts threads too: the comparer, the worker and their helper threads get room above the job's share.
+      const made = createPidsSlot(this.uid ?? 0, config.maxProcesses + 16);
+      this.slot = made.slot;
+      this.slotReason = made.reason;
+    }
+    const slot = this.slot ?? null;
+    const argv = slot !== null && this.uid !== null ? slot.wrap([cmd, ...args], { uid: this.uid, gid: config.sandboxUser }) : [cmd, ...args];
+    const child = spawn(argv[0] as string, argv.slice(1), {
       stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe'],
       // Only what an interpreter needs: no API keys or other variables of ours reach candidate code.
       env: { PATH: '/usr/local/bin:/usr/bin:/bin', LANG: 'C.UTF-8', HOME: '/tmp', MPLBACKEND: 'Agg', PYTHONDONTWRITEBYTECODE: '1', ...(process.env.FR_DEBUG ? { FR_DEBUG: "1" } : {}) },
       detached: true,
       cwd: '/tmp',
       // As root, rlimits on processes are not enforced; an unprivileged uid makes them hold.
-      ...(asRoot && this.uid !== null ? { uid: this.uid, gid: config.sandboxUser } : {}),
+      // Without a cgroup, the uid is set by spawn; with one, setpriv sets it after the process entered the cgroup.
+      ...(asRoot && this.uid !== null && slot === null ? { uid: this.uid, gid: config.sandboxUser } : {}),
     });
     this.child = child;
     this.dead = false;
@@ -194,7 +207,17 @@ export class SandboxWorker {
     } catch {
       child.kill('SIGKILL');
     }
+    // Everything in the worker's cgroup goes too (in process mode a job's processes are not in the worker's group).
+    this.slot?.killSyncBestEffort();
     this.dead = true;
     this.child = null;
+  }
+
+  /** Kills the worker and removes its cgroup. */
+  async dispose(): Promise<void> {
+    this.kill();
+    const slot = this.slot;
+    this.slot = undefined;
+    if (slot !== undefined && slot !== null) await slot.remove();
   }
 }

@@ -10,6 +10,7 @@ import { mergeDistillRuns } from '../../../distill/merge.ts';
 import { collect, dataDirOf, openRun, type CommonOptions } from '../run-context.ts';
 import { createProgress } from '../progress.ts';
 import { fmtUsd, printSummary } from '../output.ts';
+import { keyEnvNamesOf } from '../../sandbox/host-uid-guard.ts';
 
 export interface DistillCliOptions extends CommonOptions {
   shard?: string;
@@ -77,7 +78,7 @@ Outputs: <run>/distill/rounds.jsonl (one record per round) and traces.jsonl (one
 export async function distillCommand(opts: DistillCliOptions, defaultConfig: string, command: string): Promise<{ summary: DistillSummary; status: 'completed' | 'failed' | 'budget-exceeded'; dir: string }> {
   const shard = resolveShard(opts.shard);
   const ctx = await openRun(command, opts, defaultConfig);
-  const executor = new Executor(ctx.config.sandbox);
+  const executor = new Executor(ctx.config.sandbox, { keyEnvNames: keyEnvNamesOf(ctx.config) });
   if (executor.info.warning !== null) process.stderr.write(`warning: ${executor.info.warning}\n`);
   try {
     const cfg = ctx.config.distill;

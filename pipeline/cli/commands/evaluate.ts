@@ -11,6 +11,7 @@ import type { Task } from '../../../datasets/task.ts';
 import { collect, dataDirOf } from '../run-context.ts';
 import { createProgress } from '../progress.ts';
 import { printSummary } from '../output.ts';
+import { keyEnvNamesOf } from '../../sandbox/host-uid-guard.ts';
 
 interface EvaluateCliOptions {
   dataset: string;
@@ -90,7 +91,7 @@ Output: one JSON line per sample, in input order, with the input fields plus pas
       }
       const byId = new Map(tasks.map((t) => [t.id, t]));
       const out = opts.out ?? (opts.samples !== undefined ? opts.samples.replace(/\.jsonl$/, '') + '_results.jsonl' : `reference_${opts.dataset.replace(/[^\w.-]+/g, '_')}_results.jsonl`);
-      const executor = new Executor({ ...loaded.config.sandbox, ...(workers !== undefined ? { workers } : {}), ...(opts.mode !== undefined ? { mode: opts.mode } : {}) });
+      const executor = new Executor({ ...loaded.config.sandbox, ...(workers !== undefined ? { workers } : {}), ...(opts.mode !== undefined ? { mode: opts.mode } : {}) }, { keyEnvNames: keyEnvNamesOf(loaded.config) });
       if (executor.info.warning !== null) process.stderr.write(`warning: ${executor.info.warning}\n`);
       const sink = createWriteStream(out);
       const total = opts.reference === true ? tasks.length : undefined;

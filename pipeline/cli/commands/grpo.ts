@@ -10,6 +10,7 @@ import { runGrpo, type GrpoSummary } from '../../../grpo/run-grpo.ts';
 import { collect, dataDirOf, openRun, type CommonOptions } from '../run-context.ts';
 import { createProgress } from '../progress.ts';
 import { fmtUsd, printSummary } from '../output.ts';
+import { keyEnvNamesOf } from '../../sandbox/host-uid-guard.ts';
 
 export type GrpoCliOptions = CommonOptions;
 
@@ -28,7 +29,7 @@ export function grpoSummaryRows(s: GrpoSummary): Array<[string, string | number]
 export async function grpoCommand(opts: GrpoCliOptions, defaultConfig: string, command: string, existingRunDir?: string): Promise<{ summary: GrpoSummary; status: 'completed' | 'failed' }> {
   const ctx = await openRun(command, existingRunDir !== undefined ? { ...opts, resume: existingRunDir, allowConfigChange: true } : opts, defaultConfig);
   const cfg = ctx.config.grpo;
-  const executor = new Executor(ctx.config.sandbox);
+  const executor = new Executor(ctx.config.sandbox, { keyEnvNames: keyEnvNamesOf(ctx.config) });
   if (executor.info.warning !== null) process.stderr.write(`warning: ${executor.info.warning}\n`);
   let consumer: ChildProcess | null = null;
   let consumerDone: Promise<number | null> = Promise.resolve(0);

@@ -12,6 +12,7 @@ import { scoreWorkflow } from '../../workflow/score-workflow.ts';
 import { closeSharedPyAstClient } from '../../pyast/client.ts';
 import { loadBenchmark } from '../../../datasets/registry.ts';
 import { collect, dataDirOf, startSimIfNeeded } from '../run-context.ts';
+import { keyEnvNamesOf } from '../../sandbox/host-uid-guard.ts';
 
 async function readText(file: string): Promise<string> {
   try {
@@ -95,7 +96,7 @@ export function registerWorkflow(program: Command): void {
       }
       const sim = await startSimIfNeeded(loaded.config);
       const gateway = new Gateway({ models: loaded.config.models, ...(sim !== null ? { simUrl: sim.url } : {}), ...(loaded.config.cache.enabled ? { cacheDir: loaded.config.cache.dir } : {}) });
-      const executor = new Executor(loaded.config.sandbox);
+      const executor = new Executor(loaded.config.sandbox, { keyEnvNames: keyEnvNamesOf(loaded.config) });
       try {
         const score = await scoreWorkflow({ graph: check.normalizedGraph, prompt: def.prompt }, task, { gateway, executor, runs, tests: opts.tests, limits: loaded.config.distill.runLimits });
         process.stdout.write(`${JSON.stringify({ task: task.id, score: score.score, tests: score.tests, metrics: check.metrics, runs: score.runs.map((r) => ({ ...r.run, passRate: r.passRate, result: r.exec?.result ?? null })) }, null, 2)}\n`);

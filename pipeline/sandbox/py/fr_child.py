@@ -109,6 +109,7 @@ def prepare_lockdown():
     if fr_lockdown is not None:
         _lock["filter"] = fr_lockdown.child_filter()
         _lock["install"] = fr_lockdown.install_child_filter
+        _lock["prctl"] = fr_lockdown._prctl()
 
 
 def _lock_child():
@@ -116,6 +117,9 @@ def _lock_child():
     memory, or take their descriptors (the warm parent and the comparer are non-dumpable too)."""
     install = _lock.get("install")
     if install is not None:
+        # The job itself is dumpable again (its own /proc/self/environ and the like work as usual); the filter then
+        # stops it from changing that, and the worker and comparer above it stay non-dumpable.
+        _lock["prctl"](4, 1, 0, 0, 0)  # PR_SET_DUMPABLE
         install(_lock["filter"])
 
 

