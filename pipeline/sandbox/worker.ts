@@ -79,6 +79,7 @@ export class SandboxWorker {
     const c = this.spec.config;
     return JSON.stringify({
       dedicatedUid,
+      inProcessAudit: c.inProcessAudit,
       memoryMb: c.memoryMb,
       stackMb: c.stackMb,
       fileSizeMb: c.fileSizeMb,

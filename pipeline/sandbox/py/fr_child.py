@@ -130,6 +130,8 @@ class Plan:
 
     def __init__(self, job, limits, nonce, host_fds, work):
         self.job = job
+        if limits.get("inProcessAudit"):
+            job["_audit"] = limits["inProcessAudit"]
         memory_mb = job.get("memoryMb", limits.get("memoryMb", 0))
         self.memory = memory_mb * 1024 * 1024 if memory_mb else 0
         # CPU seconds: above the wall limit, so wall time decides and CPU only stops runaway threads.

@@ -96,15 +96,16 @@ def run(job):
     return {"status": "fail", "result": "failed: harness %r is not judged in the candidate's process" % (kind,)}
 
 
-def _inside_lock(block_ctypes):
+def _inside_lock(block_ctypes, block_frames=True):
     """The audit hook (frames, gc, settrace, ctypes, __code__ refused while armed) and a traceback formatter that runs
     no job code. Returned as locals only: nothing a job can reach by name holds them."""
     try:
         import fr_lockdown
     except ImportError:
         return None, None, None
-    fr_lockdown.frame_free_stdlib()
-    arm, disarm = fr_lockdown.install_audit_hook(block_ctypes=block_ctypes)
+    if block_frames:
+        fr_lockdown.frame_free_stdlib()
+    arm, disarm = fr_lockdown.install_audit_hook(block_ctypes=block_ctypes, block_frames=block_frames)
     import unittest
 
     hide = (unittest.__file__.rsplit("/", 1)[0] + "/",)
@@ -237,7 +238,7 @@ def run_unittest(job):
 
     fr_guard.bigcodebench_environment()
     # ctypes stays allowed: threadpoolctl (scikit-learn) needs it, and once _ctypes is loaded refusing it buys little.
-    arm, disarm, fmt = _inside_lock(block_ctypes=False)
+    arm, disarm, fmt = _inside_lock(block_ctypes=False, block_frames=job.get("_audit", "strict") != "compatible")
     if fmt is None:
         import traceback
 

@@ -262,11 +262,15 @@ BLOCKED_EVENTS = frozenset(
     )
 )
 
+# `compatible` mode keeps refusing what walks the whole heap or every thread, and allows what libraries use at run
+# time: frames (patsy's formula namespaces, sympy's dispatch, matplotlib) and gc.get_referents (pandas' copy check).
+COMPATIBLE_EVENTS = frozenset(("sys._current_frames", "sys._current_exceptions", "gc.get_objects", "gc.get_referrers", "sys.settrace", "sys.setprofile", "sys.addaudithook"))
+
 # Loading these afresh while armed (they usually are loaded already: numpy imports ctypes; then their use is refused).
 BLOCKED_IMPORTS = frozenset(("ctypes", "_ctypes"))
 
 
-def install_audit_hook(protect=(), block_ctypes=True):
+def install_audit_hook(protect=(), block_ctypes=True, block_frames=True):
     """Adds an audit hook to this process and returns (arm, disarm), closures that are the only way to its state.
 
     arm(): from now on every thread is refused the events below. disarm(): the calling thread is exempt again (other
@@ -303,8 +307,8 @@ def install_audit_hook(protect=(), block_ctypes=True):
     sys after install changes nothing it does.
     """
     get_ident = _thread.get_ident
-    blocked_events = BLOCKED_EVENTS
-    frame_attributes = FRAME_ATTRIBUTES
+    blocked_events = BLOCKED_EVENTS if block_frames else COMPATIBLE_EVENTS
+    frame_attributes = FRAME_ATTRIBUTES if block_frames else frozenset()
     blocked_imports = BLOCKED_IMPORTS
     blocked, blocked_frame, blocked_attribute = Blocked, BlockedFrame, BlockedAttribute
     # Every builtin the hook uses is bound here: a job may replace builtins.len and the like, and the hook runs on
@@ -329,7 +333,7 @@ def install_audit_hook(protect=(), block_ctypes=True):
             return
         if event in blocked_events:
             raise blocked("blocked by the sandbox: " + event)
-        if event == "sys._getframe":
+        if event == "sys._getframe" and block_frames:
             raise blocked_frame("blocked by the sandbox: sys._getframe")
         if event == "object.__getattr__":
             if len_of(args) > 1 and type_of(args[1]) is str_type and args[1] in frame_attributes:
