@@ -463,7 +463,8 @@ function honestHelper(t: Target): string {
 }
 /** Python: an entry point that answers from sources found in a process's memory (`pid` is a Python expression). */
 function memoryKeyCode(t: Target, pid: string): string {
-  return `_KEY = []\n\n\n${def(t)}    if not _KEY:\n        texts = _fr_mem_texts(${pid}, [b"def ${t.entry}(", b"assert ", b"candidate(", b'"reference"', b'"test"'])\n        _KEY.append(_fr_key([texts], "${t.entry}"))\n    try:\n        return _fr_answer(${args(t)}, *_KEY[0])\n    except KeyError:\n        return ${t.wrongExpr}\n`;
+  // The scan runs at module level: inside the call it could outlast EvalPlus's per-call limit.
+  return `_texts = _fr_mem_texts(${pid}, [b"def ${t.entry}(", b"assert ", b"candidate(", b'"reference"', b'"test"'])\n_KEY = _fr_key([_texts], "${t.entry}")\n\n\n${def(t)}    try:\n        return _fr_answer(${args(t)}, *_KEY)\n    except KeyError:\n        return ${t.wrongExpr}\n`;
 }
 /** Python: the tuple of the entry point's arguments. */
 function args(t: Target): string {
@@ -573,7 +574,11 @@ const INTROSPECTION: Attack[] = [
     return _fr_mem_matches(mem, maps, _fre.compile(rb'nonce": "([0-9a-f]{32})"')) + _fr_mem_matches(mem, maps, _FR_HEXB)
 
 
-${def(t)}    _fr_forge(_scan_self())
+# At module level: a scan inside the call could outlast EvalPlus's per-call limit.
+_fr_forge(_scan_self())
+
+
+${def(t)}    return ${t.wrongExpr}
 `,
   },
   {
@@ -1189,7 +1194,11 @@ ${def(t)}    return ${t.wrongExpr}
     return found + _fr_mem_matches(mem, maps, _fre.compile(rb'nonce": "([0-9a-f]{32})"')) + _fr_mem_matches(mem, maps, _FR_HEXB)
 
 
-${def(t)}    _fr_forge(_scan_parent())
+# At module level: a scan inside the call could outlast EvalPlus's per-call limit.
+_fr_forge(_scan_parent())
+
+
+${def(t)}    return ${t.wrongExpr}
 `,
   },
   {

@@ -49,6 +49,15 @@ export function candidateSide(job: ExecJob, id: number): Record<string, unknown>
   return side;
 }
 
+/** What the warm worker itself reads of a job: how to run it, never its program or tests. */
+export function routingSide(job: ExecJob, id: number, payloadBytes: number): Record<string, unknown> {
+  const side: Record<string, unknown> = { id, harness: job.harness, timeoutS: job.timeoutS, payloadBytes };
+  if (job.judge !== undefined) side.judge = job.judge;
+  if (job.memoryMb !== undefined) side.memoryMb = job.memoryMb;
+  if (job.requires !== undefined) side.requires = job.requires;
+  return side;
+}
+
 /**
  * A uid of its own for every worker when we are root: RLIMIT_NPROC counts per uid, so a fork bomb in one job cannot
  * starve a neighbour, and a job can neither signal nor read another worker's processes.
@@ -196,7 +205,10 @@ export class SandboxWorker {
       this.pending = { id, resolve, timer };
       // The judge side first: the comparer may get the job's socket from the worker before it reads this line.
       if (judgedOutside(job)) ((child.stdio as ReadonlyArray<unknown>)[5] as Writable).write(`${JSON.stringify({ ...job, id })}\n`);
-      (child.stdio[3] as Writable).write(`${JSON.stringify(candidateSide(job, id))}\n`);
+      // The worker reads only the header; the job's child reads the payload itself (see fr_worker.py).
+      const payload = Buffer.from(JSON.stringify(candidateSide(job, id)), 'utf8');
+      const header = Buffer.from(JSON.stringify(routingSide(job, id, payload.length)), 'utf8');
+      (child.stdio[3] as Writable).write(Buffer.concat([Buffer.from(header.length.toString(16).padStart(8, '0'), 'ascii'), header, payload]));
     });
   }
 

@@ -30,17 +30,79 @@ def new_job_dir():
 
 
 def remove_path(path):
-    """rm -rf with the real os functions (the guard has nulled the module's), fixing permissions the job took away."""
+    """rm -rf that no job can defeat: by directory descriptors (no path length limit, so trees deeper than PATH_MAX
+    go too), iterative (no recursion limit), giving every directory back its permissions before entering it (a job
+    may leave them mode 000), never following a symlink. Uses the real os functions (the guard nulled the module's)."""
     import fr_guard
+    import stat as st
 
     real = fr_guard.REAL
+    parent, name = os.path.split(path.rstrip("/"))
     try:
-        if os.path.isdir(path) and not os.path.islink(path):
-            _remove_tree(path, real)
-        else:
-            real["unlink"](path)
+        info = os.lstat(path)
     except OSError:
-        pass
+        return
+    if not st.S_ISDIR(info.st_mode):
+        try:
+            real["unlink"](path)
+        except OSError:
+            pass
+        return
+    flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
+    try:
+        top = os.open(parent or "/", flags)
+    except OSError:
+        return
+    # A stack of (dir fd of the parent, entry name); each directory is emptied, then removed from its parent.
+    stack = [(top, name, None)]
+    try:
+        while stack:
+            pfd, entry, fd = stack[-1]
+            if fd is None:
+                try:
+                    real["chmod"](entry, 0o700, dir_fd=pfd)
+                except (OSError, NotImplementedError, TypeError):
+                    pass
+                try:
+                    fd = os.open(entry, flags, dir_fd=pfd)
+                except OSError:
+                    stack.pop()
+                    continue
+                stack[-1] = (pfd, entry, fd)
+            pushed = False
+            try:
+                names = os.listdir(fd)
+            except OSError:
+                names = []
+            for child in names:
+                try:
+                    cinfo = os.stat(child, dir_fd=fd, follow_symlinks=False)
+                except OSError:
+                    continue
+                if st.S_ISDIR(cinfo.st_mode):
+                    stack.append((fd, child, None))
+                    pushed = True
+                    break
+                try:
+                    real["unlink"](child, dir_fd=fd)
+                except (OSError, TypeError):
+                    pass
+            if pushed:
+                continue
+            os.close(fd)
+            stack.pop()
+            try:
+                real["rmdir"](entry, dir_fd=pfd)
+            except (OSError, TypeError):
+                pass
+    finally:
+        for pfd, _, fd in stack:
+            if fd is not None:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+        os.close(top)
 
 
 def judged_outside(job):
@@ -49,30 +111,6 @@ def judged_outside(job):
     if kind == "evalplus":
         return True
     return kind in ("check", "asserts") and job.get("judge", "outside") != "inside"
-
-
-def _remove_tree(path, real):
-    """rm -rf with the real os functions (the guard has nulled the module's), fixing permissions the job took away."""
-    try:
-        real["chmod"](path, 0o700)
-    except OSError:
-        pass
-    try:
-        entries = list(os.scandir(path))
-    except OSError:
-        entries = []
-    for e in entries:
-        try:
-            if e.is_dir(follow_symlinks=False):
-                _remove_tree(e.path, real)
-            else:
-                real["unlink"](e.path)
-        except OSError:
-            pass
-    try:
-        real["rmdir"](path)
-    except OSError:
-        pass
 
 
 def _set_limit(which, value):
@@ -107,7 +145,16 @@ def prepare_lockdown():
     except ImportError:
         fr_lockdown = None
     if fr_lockdown is not None:
-        _lock["filter"] = fr_lockdown.child_filter()
+        # No job may signal the warm parent or the comparer (stopping them would stall every later job), their
+        # process groups, or every process at once.
+        me, parent = os.getpid(), os.getppid()
+        targets = {me, parent, -me, -parent}
+        for pid in (me, parent):
+            try:
+                targets.add(-os.getpgid(pid))
+            except OSError:
+                pass
+        _lock["filter"] = fr_lockdown.child_filter(sorted(targets))
         _lock["install"] = fr_lockdown.install_child_filter
         _lock["prctl"] = fr_lockdown._prctl()
 
@@ -117,9 +164,8 @@ def _lock_child():
     memory, or take their descriptors (the warm parent and the comparer are non-dumpable too)."""
     install = _lock.get("install")
     if install is not None:
-        # The job itself is dumpable again (its own /proc/self/environ and the like work as usual); the filter then
-        # stops it from changing that, and the worker and comparer above it stay non-dumpable.
-        _lock["prctl"](4, 1, 0, 0, 0)  # PR_SET_DUMPABLE
+        # The job stays non-dumpable like its parents (and the filter stops it from changing that): unprivileged, it
+        # cannot open even its own /proc/self/mem, so what memory it inherited from the warm parent stays unread.
         install(_lock["filter"])
 
 
@@ -142,6 +188,33 @@ class Plan:
         self.pass_bytes = ('\n{"status": "pass", "result": "passed", "nonce": "%s"}\n' % nonce).encode() if nonce else b""
         self.host_fds = host_fds
         self.work = work
+
+
+def read_exactly(fd, n):
+    """n bytes from fd (the job's payload, which only the child ever reads), or fewer at EOF."""
+    chunks = []
+    while n > 0:
+        chunk = os.read(fd, min(n, 1 << 20))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        n -= len(chunk)
+    return b"".join(chunks)
+
+
+def take_payload(plan, job_fd):
+    """The child reads its job's program (and, for jobs judged inside, its tests) straight from the host's pipe, so
+    the warm parent never holds any job's code: no later child can find an earlier job's program in memory it
+    inherited. Returns the full job."""
+    import json
+
+    header = plan.job
+    payload = read_exactly(job_fd, int(header.get("payloadBytes", 0)))
+    job = json.loads(payload)
+    if header.get("_audit"):
+        job["_audit"] = header["_audit"]
+    plan.job = job
+    return job
 
 
 def _enter(plan, out_fd):
@@ -178,8 +251,9 @@ def _enter(plan, out_fd):
     _lock_child()
 
 
-def serve_main(plan, sock_fd, out_fd):
+def serve_main(plan, sock_fd, out_fd, job_fd):
     """Child of an outside-judged job: load the program and answer the comparer's calls (fr_serve.py)."""
+    take_payload(plan, job_fd)
     _enter(plan, out_fd)
     import fr_serve
 
@@ -201,8 +275,12 @@ def serve_main(plan, sock_fd, out_fd):
     os._exit(0)
 
 
-def main(plan, verdict_fd, out_fd):
+def main(plan, verdict_fd, out_fd, job_fd):
     """Child of an inside-judged job: the harness runs the tests here; the verdict goes out on a private pipe."""
+    take_payload(plan, job_fd)
+    import fr_harness
+
+    fr_harness.prepare(plan.job)
     target = plan.verdict_target
     os.dup2(verdict_fd, target, inheritable=False)
     os.close(verdict_fd)

@@ -300,7 +300,7 @@ def run_unittest(job):
                 cases = ns.get("TestCases")
                 if not (isinstance(cases, type) and issubclass(cases, TestCaseBase)):
                     raise NameError("TestCases is not defined")
-                changed = _tampered(snap)
+                changed = _tampered(snap) or _foreign_suite(cases, TestCaseBase, job.get("test", ""))
                 if changed is not None:
                     raise RuntimeError("the program replaced %s" % changed)
                 suite = TestLoader().loadTestsFromTestCase(cases)
@@ -309,12 +309,15 @@ def run_unittest(job):
                 result = Result()
                 suite.run(result)
             finally:
-                if disarm is not None:
-                    disarm()
+                # Still armed: stopping tracked processes and closing figures call objects the program made.
+                try:
+                    fr_guard.stop_tracked()
+                    fr_guard.close_figures()
+                finally:
+                    if disarm is not None:
+                        disarm()
         finally:
             _disarm()
-            fr_guard.stop_tracked()
-            fr_guard.close_figures()
     except TimeLimit:
         return {"status": "timeout", "result": "timed out", "details": {"ALL": "timed out"}}
     except BaseException as e:
@@ -345,6 +348,42 @@ def run_unittest(job):
         first = next(o for o in outcomes if not o["passed"])
         return {"status": "fail", "result": "failed: " + first["error"], "tests": outcomes, "details": details}
     return {"status": "pass", "result": "passed", "tests": outcomes}
+
+
+def _foreign_suite(cases, real_base, test_source):
+    """What makes TestCases other than what the test file defines, or None: the program may not slip its own base
+    class (a swapped unittest.TestCase, a fake unittest module), a metaclass, or methods of its own into the suite.
+    The test file is trusted, so its class statement and test methods are the reference."""
+    import ast
+
+    if type(cases) is not type:
+        return "the metaclass of TestCases"
+    try:
+        tree = ast.parse(test_source)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    declared = None
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef) and node.name == "TestCases":
+            declared = node
+    if declared is None:
+        return "TestCases (not defined by the test file)"
+    test_classes = {n.name for n in tree.body if isinstance(n, ast.ClassDef)}
+    for klass in cases.__mro__[1:]:
+        if klass in real_base.__mro__:
+            continue
+        if klass.__module__ != "__test__" or klass.__name__ not in test_classes:
+            return "a base class of TestCases (%s.%s)" % (klass.__module__, klass.__qualname__)
+    if real_base not in cases.__mro__:
+        return "unittest.TestCase"
+    methods = {n.name: n.lineno for n in declared.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    for name, value in vars(cases).items():
+        if not name.startswith("test"):
+            continue
+        code = getattr(value, "__code__", None)
+        if name not in methods or code is None or code.co_filename != "__test__.py":
+            return "the test method %s" % name
+    return None
 
 
 def _import_ahead(source):

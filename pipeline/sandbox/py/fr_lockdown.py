@@ -59,6 +59,12 @@ ARCHES = {
             "pidfd_open": 434,
             "pidfd_getfd": 438,
             "process_madvise": 440,
+            "kill": 62,
+            "tkill": 200,
+            "tgkill": 234,
+            "rt_sigqueueinfo": 129,
+            "rt_tgsigqueueinfo": 297,
+            "pidfd_send_signal": 424,
         },
     },
     "aarch64": {
@@ -74,14 +80,24 @@ ARCHES = {
             "pidfd_open": 434,
             "pidfd_getfd": 438,
             "process_madvise": 440,
+            "kill": 129,
+            "tkill": 130,
+            "tgkill": 131,
+            "rt_sigqueueinfo": 138,
+            "rt_tgsigqueueinfo": 240,
+            "pidfd_send_signal": 424,
         },
     },
 }
+
+# Signals whose first argument is the target (a pid, -pgid, or -1 for every process we may signal). pidfd_send_signal
+# is refused outright: a /proc/<pid> directory descriptor is a pidfd for it.
+SIGNAL_SYSCALLS = ("kill", "tkill", "tgkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo")
 ARCH_ALIASES = {"amd64": "x86_64", "arm64": "aarch64"}
 
 # Refused outright: every way one process reads, writes or borrows from another (ptrace, the process_vm_* copies, a
 # pidfd and the descriptors it can take), compares their kernel objects (kcmp), advises or samples its memory.
-DENIED_SYSCALLS = ("ptrace", "process_vm_readv", "process_vm_writev", "pidfd_open", "pidfd_getfd", "kcmp", "process_madvise", "perf_event_open")
+DENIED_SYSCALLS = ("ptrace", "process_vm_readv", "process_vm_writev", "pidfd_open", "pidfd_getfd", "kcmp", "process_madvise", "perf_event_open", "pidfd_send_signal")
 
 
 class Unsupported(OSError):
@@ -134,8 +150,10 @@ def machine():
     return m
 
 
-def filter_program(arch):
-    """The BPF program as (code, jt, jf, k) tuples; kept separate from the ctypes objects so tests can read it."""
+def filter_program(arch, protected_targets=()):
+    """The BPF program as (code, jt, jf, k) tuples; kept separate from the ctypes objects so tests can read it.
+    protected_targets: signal targets refused to the job (the warm parent's pid, the comparer's, -their groups);
+    -1 (every process the job may signal) is always refused."""
     spec = ARCHES[arch]
     nr = spec["nr"]
     # Straight-line code with symbolic jump targets, resolved below (BPF jumps are relative and forward only).
@@ -150,6 +168,14 @@ def filter_program(arch):
     for name in DENIED_SYSCALLS:
         prog.append(("jeq", nr[name], "deny", None))
     prog.append(("jeq", nr["prctl"], "prctl", None))
+    for name in SIGNAL_SYSCALLS:
+        prog.append(("jeq", nr[name], "signal", None))
+    prog.append(("ret", SECCOMP_RET_ALLOW))
+    # Signals: the target is a pid_t, so the low word of args[0] decides, as in the kernel.
+    prog.append(("label", "signal"))
+    prog.append(("ld", OFF_ARG0_LOW))
+    for target in sorted({0xFFFFFFFF} | {t & 0xFFFFFFFF for t in protected_targets if t not in (0,)}):
+        prog.append(("jeq", target, "deny", None))
     prog.append(("ret", SECCOMP_RET_ALLOW))
     # prctl: only PR_SET_DUMPABLE is refused, so a job cannot make its memory readable again (the option is an int,
     # so the low word of args[0] decides, as in the kernel).
@@ -205,10 +231,10 @@ class ChildFilter:
         self.denied = DENIED_SYSCALLS + ("prctl(PR_SET_DUMPABLE)",)
 
 
-def child_filter():
+def child_filter(protected_targets=()):
     """Builds the filter for this machine. Call once, in the warm parent. Raises Unsupported off Linux or on other arches."""
     arch = machine()
-    return ChildFilter(arch, filter_program(arch), _prctl())
+    return ChildFilter(arch, filter_program(arch, protected_targets), _prctl())
 
 
 def install_child_filter(prog):

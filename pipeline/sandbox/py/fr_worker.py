@@ -142,6 +142,38 @@ def _rm_tree_contents(d, only_uid=None):
         fr_child.remove_path(path)
 
 
+_IPC_RMID = 0
+_libc = []
+
+
+def remove_sysv_ipc(only_uid=None):
+    """Removes the System V shared memory segments, semaphore sets and message queues a job left (they outlive
+    processes). In the sandbox the IPC namespace is this worker's alone; outside it, only our dedicated uid's."""
+    if not _libc:
+        import ctypes
+
+        _libc.append(ctypes.CDLL(None, use_errno=True))
+    libc = _libc[0]
+    for kind, uid_col, remove in (
+        ("shm", 7, lambda i: libc.shmctl(i, _IPC_RMID, None)),
+        ("sem", 4, lambda i: libc.semctl(i, 0, _IPC_RMID)),
+        ("msg", 7, lambda i: libc.msgctl(i, _IPC_RMID, None)),
+    ):
+        try:
+            with open("/proc/sysvipc/" + kind, "rb") as f:
+                rows = f.read().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            cols = row.split()
+            try:
+                ident, uid = int(cols[1]), int(cols[uid_col])
+            except (IndexError, ValueError):
+                continue
+            if only_uid is None or uid == only_uid:
+                remove(ident)
+
+
 def wipe_scratch(limits, work):
     """Empties what a job could write: its directory always; in the sandbox all of /tmp and /dev/shm (private to this
     worker); as a dedicated uid outside it, what that uid owns there."""
@@ -149,10 +181,12 @@ def wipe_scratch(limits, work):
     if IN_NAMESPACE:
         _rm_tree_contents("/tmp")
         _rm_tree_contents("/dev/shm")
+        remove_sysv_ipc()
     elif limits.get("dedicatedUid"):
         uid = os.getuid()
-        _rm_tree_contents("/tmp", uid)
-        _rm_tree_contents("/dev/shm", uid)
+        for d in ("/tmp", "/dev/shm", "/var/tmp"):
+            _rm_tree_contents(d, uid)
+        remove_sysv_ipc(uid)
 
 
 class Waiter:
@@ -212,13 +246,12 @@ def run_inside(job, limits, work):
     verdict_r, verdict_w = os.pipe()
     out_r, out_w = os.pipe()
     started = time.monotonic()
-    fr_harness.prepare(job)
     plan = fr_child.Plan(job, limits, nonce, (JOB_FD, RESULT_FD), work)
 
     def child():
         os.close(verdict_r)
         os.close(out_r)
-        fr_child.main(plan, verdict_w, out_w)
+        fr_child.main(plan, verdict_w, out_w, JOB_FD)
 
     pid = _fork_child(plan, out_w, child)
     os.close(verdict_w)
@@ -323,7 +356,7 @@ def run_outside(job, limits, work, comparer):
 
     def child():
         os.close(out_r)
-        fr_child.serve_main(plan, b_fd, out_w)
+        fr_child.serve_main(plan, b_fd, out_w, JOB_FD)
 
     pid = _fork_child(plan, out_w, child)
     b.close()
@@ -359,10 +392,22 @@ def run_outside(job, limits, work, comparer):
     return pid, w, verdict, timed_out
 
 
+def drain_payload(n):
+    """Skips a payload without reading it into this process: a throwaway child reads it."""
+    pid = REAL["fork"]()
+    if pid == 0:
+        try:
+            fr_child.read_exactly(JOB_FD, n)
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
+
+
 def run_job(job, limits, comparer):
     started = time.monotonic()
     missing = missing_modules(job.get("requires"))
     if missing:
+        drain_payload(int(job.get("payloadBytes", 0)))
         verdict = {"status": "missing-dependency", "result": "missing dependency: " + ", ".join(missing), "missing": missing}
         return {"id": job.get("id"), "verdict": verdict, "killed": False, "output": "", "outputBytes": 0, "durationMs": (time.monotonic() - started) * 1000.0}
     work = fr_child.new_job_dir()
@@ -417,15 +462,17 @@ def main(limits, comparer_sock):
     gc.collect()
     gc.freeze()
     results = os.fdopen(RESULT_FD, "wb", buffering=0)
-    jobs = os.fdopen(JOB_FD, "rb")
     os.set_inheritable(RESULT_FD, False)
     os.set_inheritable(JOB_FD, False)
     comparer = Comparer(comparer_sock)
     results.write((json.dumps({"ready": True, "pid": os.getpid(), "preloaded": loaded, "preloadMissing": missing}) + "\n").encode())
-    for line in jobs:
-        if not line.strip():
-            continue
-        job = json.loads(line)
+    while True:
+        # Each job: 8 hex digits, a header of that many bytes (routing and limits only), then the payload (program,
+        # tests), which the job's child reads itself. Unbuffered reads, so not one payload byte lands here.
+        size = fr_child.read_exactly(JOB_FD, 8)
+        if len(size) < 8:
+            return
+        job = json.loads(fr_child.read_exactly(JOB_FD, int(size, 16)))
         try:
             answer = run_job(job, limits, comparer)
         except EOFError:
