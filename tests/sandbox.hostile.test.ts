@@ -71,7 +71,8 @@ describe.each([['bwrap' as const], ['process' as const]])('hostile code (%s mode
     ['writing outside its directory', 'import builtins\nwith builtins.open("/usr/flowreasoner-evil", "w") as f:\n    f.write("x")\n' + GOOD, (r) => expect(r.result).toMatch(/^failed: .*(Read-only|Permission denied)/)],
     [
       'reading its environment',
-      'data = open("/proc/self/environ", "rb").read()\nassert b"OPENAI" not in data and b"sk-" not in data, data\n' + GOOD,
+      // Jobs are non-dumpable, so /proc/self/environ may be unreadable; os.environ must not hold the key either way.
+      'import os\ntry:\n    data = open("/proc/self/environ", "rb").read()\nexcept PermissionError:\n    data = b""\nassert b"OPENAI" not in data and b"sk-" not in data, data\nassert not any("sk-" in v for v in os.environ.values())\n' + GOOD,
       (r) => expect(r.result).toBe('passed'),
     ],
     ['printing "passed" and calling sys.exit(0)', 'print("passed")\nimport sys\nsys.exit(0)\n', (r) => expect(r.result).toBe('failed: 0')],

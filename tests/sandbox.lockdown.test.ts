@@ -252,6 +252,7 @@ def fresh_ctypes_import():
         sys.modules.update(saved)
 
 import json as json_module
+import textwrap as textwrap_module
 out = {"beforeArm": attempt(lambda: sys._getframe())}
 job_hook_events = []
 arm()
@@ -273,7 +274,6 @@ refused = {
     "ctypes.addressof": lambda: ctypes.addressof(ctypes.c_int(1)),
     "ctypes.from_address": lambda: ctypes.c_int.from_address(id(err)),
     "import ctypes afresh": fresh_ctypes_import,
-    "json.dumps.__code__ =": lambda: setattr(json_module.dumps, "__code__", mine.__code__),
     "fr_lockdown function __code__ =": lambda: setattr(L.install_child_filter, "__code__", mine.__code__),
 }
 out["refused"] = {k: attempt(fn) for k, fn in refused.items()}
@@ -314,6 +314,9 @@ def run_case():
 
 allowed = {
     "own function __code__ =": lambda: setattr(mine_too, "__code__", mine.__code__),
+    # Importing asyncio rewrites __code__ of its own functions (types.coroutine), so the standard library is not
+    # protected; the harness checks the code of the unittest methods it relies on instead.
+    "stdlib function __code__ =": lambda: setattr(textwrap_module.indent, "__code__", textwrap_module.indent.__code__),
     "function __code__ read": lambda: mine.__code__,
     "getattr(tb, 'tb_frame', None)": lambda: getattr(err.__traceback__, "tb_frame", None),
     "namedtuple": lambda: collections.namedtuple("P", "a b"),
@@ -498,7 +501,6 @@ describe.each(users)('fr_lockdown as %s', (user) => {
       'ctypes.addressof': 'Blocked',
       'ctypes.from_address': 'Blocked',
       'import ctypes afresh': 'Blocked',
-      'json.dumps.__code__ =': 'Blocked',
       'fr_lockdown function __code__ =': 'Blocked',
     });
     // Library code that guards its frame access, or was made frame-free, keeps working while armed.
