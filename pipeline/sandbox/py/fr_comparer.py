@@ -191,6 +191,32 @@ class Session:
             _apply_mutations(args, reply.get("mut"))
         return reply
 
+    def start_batch(self, name, arg_lists, limits, seq):
+        """Sends many calls at once (EvalPlus inputs); their replies are read one by one with next_reply."""
+        self.ch.send({"op": "batch", "name": name, "seq": seq, "digest": True, "calls": [{"args": [fr_codec.to_plain(a) for a in args], "limit_s": lim} for args, lim in zip(arg_lists, limits)]})
+
+    def next_reply(self, seq, args, limit_s):
+        """The reply to call number `seq` of a batch (older ones, left over from a batch cut short, are skipped)."""
+        started = time.monotonic()
+        remaining = self.deadline - started
+        if remaining <= 0:
+            raise TimeLimit("timed out")
+        limit = min(limit_s, remaining)
+        while True:
+            reply = self.ch.recv(min(self.deadline, started + limit + 10.0), _CALL_REPLY_KEYS)
+            got = reply.get("seq")
+            if type(got) is int and got < seq:
+                continue
+            break
+        if "exc" in reply:
+            _apply_mutations(args, reply.get("mut"))
+            raise rebuild_exception(reply["exc"])
+        if reply.get("timeout") is True:
+            raise TimeLimit("timed out")
+        if "ret" in reply or "big" in reply:
+            _apply_mutations(args, reply.get("mut"))
+        return reply
+
     def call(self, name, args, kwargs, limit_s=None, slack_s=0.25, opaque_ok=True):
         """Calls `name` in the candidate's process; returns its output or raises what it raised."""
         reply = self.call_raw(name, args, kwargs, limit_s)
@@ -414,6 +440,8 @@ REFERENCE_LIMIT_S = 600.0
 
 
 BIG_EXPECTED_BYTES = 8 << 20
+# EvalPlus inputs sent per request: replies still come one per call, so this only saves round trips.
+BATCH = 64
 
 
 class Expected:
@@ -551,6 +579,9 @@ def judge_evalplus(job, session, started):
         why = "name %r is not defined" % entry if described.get(entry, {}).get("kind") == "missing" else "%s is not a function" % entry
         return {"status": "fail", "result": "failed: " + why, "base": "fail", "plus": "fail", "tests": []}
     alive = True
+    seq = 0
+    batch_end = 0  # inputs [.., batch_end) have been sent to the candidate's process
+    arg_lists = {}
     for i, inp in enumerate(inputs):
         g = group_of(i)
         name = "%s_%d" % (g, i)
@@ -565,9 +596,26 @@ def judge_evalplus(job, session, started):
         if e.error is not None:
             raise JudgeError("the reference raised on input %d: %s" % (i, e.error))
         limit = max(per_call_min, 4.0 * e.seconds)
+        if i >= batch_end:
+            # The next inputs of this group, sent at once; each still gets its own limit and verdict.
+            stop = base_count if i < base_count else len(inputs)
+            batch_end = min(stop, i + BATCH)
+            arg_lists = {k: list(copy.deepcopy(inputs[k])) for k in range(i, batch_end)}
+            limits = [max(per_call_min, 4.0 * expected[k].seconds) for k in range(i, batch_end)]
+            seq += 1_000_000
+            batch_seq = seq
+            batch_first = i
+            try:
+                session.start_batch(entry, [arg_lists[k] for k in range(i, batch_end)], limits, batch_seq)
+            except (TimeLimit, ChildGone):
+                alive = False
+                outcomes.append({"name": name, "passed": False, "error": "timed out"})
+                if state[g] == "pass":
+                    state[g] = "timeout"
+                continue
+        args = arg_lists[i]
         try:
-            args = list(copy.deepcopy(inp))
-            reply = session.call_raw(entry, args, {}, limit_s=limit, digest=True)
+            reply = session.next_reply(batch_seq + (i - batch_first), args, limit)
             if e.digest is not None and reply.get("digest") == e.digest:
                 # Byte-identical to the reference's output, so `out == exp` holds and every rule passes; only the
                 # atol update of upstream's loop still applies.
@@ -585,10 +633,16 @@ def judge_evalplus(job, session, started):
             else:
                 outcomes.append({"name": name, "passed": False, "error": "AssertionError: the output differs from the reference's"})
                 state[g] = "fail"
+                if fast and i + 1 < batch_end:
+                    # The rest of this batch is not wanted: stop the candidate working on it.
+                    session.ch.send({"op": "cancel"})
+                    batch_end = i + 1
         except TimeLimit:
             outcomes.append({"name": name, "passed": False, "error": "timed out"})
             if state[g] == "pass":
                 state[g] = "timeout"
+            # The batch ended with this call (or the process is stuck): later inputs need a new batch.
+            batch_end = i + 1
             if session.ch.dead or time.monotonic() >= session.deadline:
                 alive = False
         except ChildGone:
@@ -596,9 +650,10 @@ def judge_evalplus(job, session, started):
             if state[g] == "pass":
                 state[g] = "timeout"
             alive = False
-        except BaseException as e:
-            outcomes.append({"name": name, "passed": False, "error": "%s: %s" % (type(e).__name__, _short(e))})
+        except BaseException as exc:
+            outcomes.append({"name": name, "passed": False, "error": "%s: %s" % (type(exc).__name__, _short(exc))})
             state[g] = "fail"
+            batch_end = i + 1
     base, plus = state["base"], state["plus"]
     if base == "pass" and plus == "pass":
         return {"status": "pass", "result": "passed", "base": base, "plus": plus, "tests": outcomes}
