@@ -16,6 +16,7 @@ import signal
 import sys
 import time
 
+import fr_asserts_result
 import fr_codec
 
 MAX_LINE = 64 << 20
@@ -181,15 +182,7 @@ class Session:
             req["digest"] = True
         self.ch.send(req)
         # The child's alarm enforces the call's limit; past it we allow time to encode a large output, within the job's.
-        reply = self.ch.recv(min(self.deadline, now + limit + (10.0 if digest else 0.25)), _CALL_REPLY_KEYS)
-        if "exc" in reply:
-            _apply_mutations(args, reply.get("mut"))
-            raise rebuild_exception(reply["exc"])
-        if reply.get("timeout") is True:
-            raise TimeLimit("timed out")
-        if "ret" in reply or "big" in reply:
-            _apply_mutations(args, reply.get("mut"))
-        return reply
+        return _settle(self.ch.recv(min(self.deadline, now + limit + (10.0 if digest else 0.25)), _CALL_REPLY_KEYS), args)
 
     def start_batch(self, name, arg_lists, limits, seq):
         """Sends many calls at once (EvalPlus inputs); their replies are read one by one with next_reply."""
@@ -208,14 +201,7 @@ class Session:
             if type(got) is int and got < seq:
                 continue
             break
-        if "exc" in reply:
-            _apply_mutations(args, reply.get("mut"))
-            raise rebuild_exception(reply["exc"])
-        if reply.get("timeout") is True:
-            raise TimeLimit("timed out")
-        if "ret" in reply or "big" in reply:
-            _apply_mutations(args, reply.get("mut"))
-        return reply
+        return _settle(reply, args)
 
     def call(self, name, args, kwargs, limit_s=None, slack_s=0.25, opaque_ok=True):
         """Calls `name` in the candidate's process; returns its output or raises what it raised."""
@@ -234,6 +220,18 @@ class Session:
         if opaque_ok and reply.get("opaque") is True:
             return Opaque(str(reply.get("bad", "object"))[:200], reply.get("truthy") is True)
         raise TypeError("the output is not plain data: %s" % (str(reply.get("bad", "unknown reply"))[:500],))
+
+
+def _settle(reply, args):
+    """A call's reply: the candidate's changes to its arguments applied, and what it raised raised here."""
+    if "exc" in reply:
+        _apply_mutations(args, reply.get("mut"))
+        raise rebuild_exception(reply["exc"])
+    if reply.get("timeout") is True:
+        raise TimeLimit("timed out")
+    if "ret" in reply or "big" in reply:
+        _apply_mutations(args, reply.get("mut"))
+    return reply
 
 
 def _apply_mutations(args, muts):
@@ -417,19 +415,10 @@ def judge_asserts(job, session):
         finally:
             _disarm()
     except (TimeLimit, ChildGone):
-        done = {o["name"] for o in outcomes}
-        outcomes += [{"name": t["name"], "passed": False, "error": "timed out"} for t in tests if t["name"] not in done]
-        return {"status": "timeout", "result": "timed out", "tests": outcomes}
+        return fr_asserts_result.timed_out(outcomes, tests)
     except BaseException as e:
-        err = _short(e)
-        outcomes = [{"name": t["name"], "passed": False, "error": "%s: %s" % (type(e).__name__, err)} for t in tests]
-        return {"status": "fail", "result": "failed: " + err, "tests": outcomes}
-    failed = [o for o in outcomes if not o["passed"]]
-    if failed:
-        first = failed[0]["error"]
-        text = first.split(": ", 1)[1] if ": " in first else ""
-        return {"status": "fail", "result": "failed: " + text, "tests": outcomes}
-    return {"status": "pass", "result": "passed", "tests": outcomes}
+        return fr_asserts_result.program_failed(e, tests)
+    return fr_asserts_result.from_outcomes(outcomes)
 
 
 # ---- EvalPlus: expected outputs from the reference, computed once per task in a forked child of the comparer ----

@@ -3,6 +3,7 @@ import signal
 import sys
 import time
 
+import fr_asserts_result
 import fr_guard
 
 # ast, importlib.util and unittest are imported by the harnesses that need them, inside the child: modules held by
@@ -204,26 +205,15 @@ def run_asserts(job):
                 disarm()
             _disarm()
     except TimeLimit:
-        done = {o["name"] for o in outcomes}
-        outcomes += [{"name": t["name"], "passed": False, "error": "timed out"} for t in tests if t["name"] not in done]
-        return {"status": "timeout", "result": "timed out", "tests": outcomes}
+        return fr_asserts_result.timed_out(outcomes, tests)
     except BaseException as e:
-        # The program (or setup) itself raised: no test could run.
-        err = _short(e)
-        outcomes = [{"name": t["name"], "passed": False, "error": "%s: %s" % (type(e).__name__, err)} for t in tests]
-        return {"status": "fail", "result": "failed: " + err, "tests": outcomes}
+        return fr_asserts_result.program_failed(e, tests)
     changed = _tampered(snap)
     if changed is not None:
         return {"status": "fail", "result": "failed: the program replaced %s" % changed, "tests": outcomes}
     if len(outcomes) < len(tests) and not any(not o["passed"] for o in outcomes):
         return {"status": "fail", "result": "failed: not every test ran", "tests": outcomes}
-    failed = [o for o in outcomes if not o["passed"]]
-    if failed:
-        first = failed[0]["error"]
-        # Keep the official wording: str(e) of the first failing assert (empty for a bare assert).
-        text = first.split(": ", 1)[1] if ": " in first else ""
-        return {"status": "fail", "result": "failed: " + text, "tests": outcomes}
-    return {"status": "pass", "result": "passed", "tests": outcomes}
+    return fr_asserts_result.from_outcomes(outcomes)
 
 
 def run_unittest(job):
