@@ -364,8 +364,16 @@ def _foreign_suite(cases, real_base, test_source):
     for klass in cases.__mro__[1:]:
         if klass in real_base.__mro__:
             continue
-        if klass.__module__ != "__test__" or klass.__name__ not in test_classes:
-            return "a base class of TestCases (%s.%s)" % (klass.__module__, klass.__qualname__)
+        if klass.__module__ == "__test__":
+            if klass.__name__ not in test_classes:
+                return "a base class of TestCases (%s)" % klass.__qualname__
+            continue
+        # A library's TestCase (pyfakefs): its methods must come from installed files, not from the program.
+        for value in vars(klass).values():
+            code = getattr(value, "__code__", None)
+            path = getattr(code, "co_filename", "/") if code is not None else "/"
+            if not (type(path) is str and path.startswith("/")):
+                return "a base class of TestCases (%s.%s)" % (klass.__module__, klass.__qualname__)
     if real_base not in cases.__mro__:
         return "unittest.TestCase"
     return None
