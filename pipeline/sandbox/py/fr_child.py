@@ -253,6 +253,12 @@ def _enter(plan, out_fd):
 
 def serve_main(plan, sock_fd, out_fd, job_fd):
     """Child of an outside-judged job: load the program and answer the comparer's calls (fr_serve.py)."""
+    # A short-lived process: the cyclic collector's young generations would walk objects on pages it then copies
+    # (each write after the fork costs a copied page). A high threshold keeps it for programs that make cyclic garbage
+    # by the million, and out of the way of everything else.
+    import gc
+
+    gc.set_threshold(100_000, 50, 100)
     take_payload(plan, job_fd)
     _enter(plan, out_fd)
     import fr_serve
