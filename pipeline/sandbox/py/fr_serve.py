@@ -144,8 +144,8 @@ def serve(fd, source, null_open):
                 reply = _call(ns, {"name": req.get("name"), "args": call.get("args", []), "limit_s": call.get("limit_s", 4.0), "digest": req.get("digest")})
                 reply["seq"] = int(req.get("seq", 0)) + k
                 ch.send(_encode_reply(reply))
-                if "ret" not in reply and "big" not in reply:
-                    break
+                if not ("ret" in reply or "big" in reply or reply.get("opaque") is True):
+                    break  # it raised, timed out or returned what cannot be judged: the comparer stops here too
             continue
         ch.send(_encode_reply(_call(ns, req)))
 
