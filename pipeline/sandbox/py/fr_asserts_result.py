@@ -1,7 +1,8 @@
 """The MBPP-style verdict from per-assert outcomes, shared by the comparer and the in-process harness."""
 
 
-def _short(e):
+def short(e):
+    """str(e), as the official harnesses report it; repr(e) when str() itself fails."""
     try:
         return str(e)
     except Exception:
@@ -17,7 +18,7 @@ def timed_out(outcomes, tests):
 
 def program_failed(e, tests):
     """The program (or setup) itself raised: no assert could run."""
-    err = _short(e)
+    err = short(e)
     outcomes = [{"name": t["name"], "passed": False, "error": "%s: %s" % (type(e).__name__, err)} for t in tests]
     return {"status": "fail", "result": "failed: " + err, "tests": outcomes}
 

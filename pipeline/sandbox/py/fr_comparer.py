@@ -8,6 +8,7 @@ calls it is asked; it never sees a test, an expected output or a verdict, and no
 import ast
 import builtins
 import copy
+import functools
 import importlib
 import json
 import os
@@ -203,7 +204,7 @@ class Session:
             break
         return _settle(reply, args)
 
-    def call(self, name, args, kwargs, limit_s=None, slack_s=0.25, opaque_ok=True):
+    def call(self, name, args, kwargs, limit_s=None, opaque_ok=True):
         """Calls `name` in the candidate's process; returns its output or raises what it raised."""
         reply = self.call_raw(name, args, kwargs, limit_s)
         return self.value_of(reply, opaque_ok)
@@ -294,14 +295,22 @@ class Remote:
         return "<function %s>" % self.__name__
 
 
+@functools.lru_cache(maxsize=256)
+def _names_in(src):
+    return frozenset(node.id for node in ast.walk(ast.parse(src)) if isinstance(node, ast.Name))
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled(src):
+    """Test code compiled once per text: a sample file judges the same tests many times."""
+    return compile(src, "<string>", "exec")
+
+
 def referenced_names(*sources):
     names = set()
     for src in sources:
-        if not src:
-            continue
-        for node in ast.walk(ast.parse(src)):
-            if isinstance(node, ast.Name):
-                names.add(node.id)
+        if src:
+            names |= _names_in(src)
     return names
 
 
@@ -336,11 +345,7 @@ def bind_program_names(ns, described, session):
             ns[name] = Unavailable(name, str(d.get("type", "object"))[:100])
 
 
-def _short(e):
-    try:
-        return str(e)
-    except Exception:
-        return repr(e)
+_short = fr_asserts_result.short
 
 
 def _load(session, names, remaining_s):
@@ -369,7 +374,7 @@ def judge_check(job, session):
     entry = job["entryPoint"]
     test = job.get("test", "") + "\n" + "check(" + entry + ")\n"
     try:
-        code = compile(test, "<string>", "exec")
+        code = _compiled(test)
         names = referenced_names(test)
         _arm(session.deadline - time.monotonic() + 0.5)
         try:
@@ -400,10 +405,10 @@ def judge_asserts(job, session):
             ns = {}
             bind_program_names(ns, described, session)
             if setup:
-                exec(compile(setup, "<string>", "exec"), ns)
+                exec(_compiled(setup), ns)
             for t in tests:
                 try:
-                    exec(compile(t["code"], "<string>", "exec"), ns)
+                    exec(_compiled(t["code"]), ns)
                     outcomes.append({"name": t["name"], "passed": True})
                 except (TimeLimit, ChildGone):
                     raise
@@ -535,7 +540,7 @@ def _reference_outputs(job, inputs):
     return result
 
 
-def judge_evalplus(job, session, started):
+def judge_evalplus(job, session):
     """EvalPlus's oracle path: each input is one call under max(min limit, 4 x reference time); base and plus apart."""
     import fr_evalplus
 
@@ -664,7 +669,7 @@ def judge(job, fd):
         if kind == "asserts":
             return judge_asserts(job, session)
         if kind == "evalplus":
-            return judge_evalplus(job, session, started)
+            return judge_evalplus(job, session)
         return {"status": "sandbox-error", "result": "sandbox error: harness %r is not judged outside" % (kind,)}
     except JudgeError as e:
         return {"status": "sandbox-error", "result": "sandbox error: %s" % (e,)}

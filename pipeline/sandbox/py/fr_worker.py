@@ -228,7 +228,7 @@ class Waiter:
             self.out_r = None
 
 
-def _fork_child(plan, out_w, run_child):
+def _fork_child(out_w, run_child):
     pid = REAL["fork"]()
     if pid == 0:
         try:
@@ -253,7 +253,7 @@ def run_inside(job, limits, work):
         os.close(out_r)
         fr_child.main(plan, verdict_w, out_w, JOB_FD)
 
-    pid = _fork_child(plan, out_w, child)
+    pid = _fork_child(out_w, child)
     os.close(verdict_w)
     deadline = started + float(job.get("timeoutS", 3.0)) + float(limits.get("graceS", 1.0))
     w = Waiter(pid, out_r, int(limits.get("outputBytes", 65536)))
@@ -358,7 +358,7 @@ def run_outside(job, limits, work, comparer):
         os.close(out_r)
         fr_child.serve_main(plan, b_fd, out_w, JOB_FD)
 
-    pid = _fork_child(plan, out_w, child)
+    pid = _fork_child(out_w, child)
     b.close()
     comparer.hand_over(int(job.get("id", 0)), a.fileno())
     a.close()
