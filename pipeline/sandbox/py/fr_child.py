@@ -5,6 +5,8 @@ import resource
 import signal
 import sys
 
+import fr_io
+
 # Job directories are named as tempfile names them (tmp + 8 of [a-z0-9_]): tasks that parse temp paths see the usual
 # shape. Not made with tempfile itself: importing it pulls in random, whose at-fork reseed would run in every child.
 _NAME_CHARS = "abcdefghijklmnopqrstuvwxyz0123456789_"
@@ -190,16 +192,7 @@ class Plan:
         self.work = work
 
 
-def read_exactly(fd, n):
-    """n bytes from fd (the job's payload, which only the child ever reads), or fewer at EOF."""
-    chunks = []
-    while n > 0:
-        chunk = os.read(fd, min(n, 1 << 20))
-        if not chunk:
-            break
-        chunks.append(chunk)
-        n -= len(chunk)
-    return b"".join(chunks)
+read_exactly = fr_io.read_exactly
 
 
 def take_payload(plan, job_fd):

@@ -19,6 +19,7 @@ import time
 
 import fr_asserts_result
 import fr_codec
+import fr_io
 
 MAX_LINE = 64 << 20
 # Stdlib modules a test may use through the program's imports; a few are left out for their import-time side effects.
@@ -47,6 +48,7 @@ class ChildChannel:
     def __init__(self, fd):
         self.fd = fd
         self.buf = bytearray()
+        self.scanned = 0  # bytes of buf known to hold no newline: each chunk is searched once, even in a huge line
         self.dead = False
 
     def send(self, obj):
@@ -69,10 +71,11 @@ class ChildChannel:
         Anything else on the socket (malformed JSON, other shapes: bytes a program sprays into its descriptors) is
         skipped; a forged well-formed reply grants nothing a program could not get by returning that value."""
         while True:
-            nl = self.buf.find(b"\n")
+            nl = self.buf.find(b"\n", self.scanned)
             if nl >= 0:
                 line = bytes(self.buf[:nl])
                 del self.buf[: nl + 1]
+                self.scanned = 0
                 try:
                     msg = json.loads(line, parse_constant=_bad_constant)
                 except (ValueError, RecursionError):
@@ -80,6 +83,7 @@ class ChildChannel:
                 if type(msg) is dict and any(k in msg for k in wanted):
                     return msg
                 continue
+            self.scanned = len(self.buf)
             if len(self.buf) > MAX_LINE:
                 self.dead = True
                 return {"bad": "reply larger than %d MiB" % (MAX_LINE >> 20)}
@@ -91,7 +95,7 @@ class ChildChannel:
             if not r:
                 continue
             try:
-                chunk = os.read(self.fd, 1 << 20)
+                chunk = os.read(self.fd, fr_io.READ_CHUNK)
             except (ConnectionResetError, OSError):
                 chunk = b""
             if not chunk:
@@ -517,7 +521,7 @@ def _reference_outputs(job, inputs):
             ready, _, _ = select.select([r], [], [], remaining)
             if not ready:
                 continue
-            chunk = os.read(r, 1 << 20)
+            chunk = os.read(r, fr_io.READ_CHUNK)
             if not chunk:
                 break
             chunks.append(chunk)
@@ -699,6 +703,7 @@ def main(worker_sock, judge_fd, worker_pid):
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     jobs = {}
     judge_buf = bytearray()
+    judge_scanned = 0  # judge lines can be tens of MiB (EvalPlus inputs): each chunk is searched for a newline once
     judge_open = True
     wbuf = bytearray()
     pending = []  # (id, fd) received before their judge line
@@ -714,16 +719,18 @@ def main(worker_sock, judge_fd, worker_pid):
         except ChildProcessError:
             return
         if judge_fd in ready:
-            chunk = os.read(judge_fd, 1 << 20)
+            chunk = os.read(judge_fd, fr_io.READ_CHUNK)
             if not chunk:
                 judge_open = False
             judge_buf += chunk
             while True:
-                nl = judge_buf.find(b"\n")
+                nl = judge_buf.find(b"\n", judge_scanned)
                 if nl < 0:
+                    judge_scanned = len(judge_buf)
                     break
                 line = bytes(judge_buf[:nl])
                 del judge_buf[: nl + 1]
+                judge_scanned = 0
                 if line.strip():
                     j = json.loads(line)
                     jobs[j.get("id")] = j

@@ -10,6 +10,7 @@ import signal
 import time
 
 import fr_codec
+import fr_io
 
 TimeLimit = None  # set by the caller (fr_harness.TimeLimit), so the alarm handler inherited from the warm parent matches
 
@@ -38,7 +39,8 @@ class Channel:
 
     def __init__(self, fd):
         self.fd = fd
-        self.buf = b""
+        self.buf = bytearray()
+        self.scanned = 0  # bytes of buf known to hold no newline: each chunk is searched once, even in a huge line
         self._write = os.write
         self._read = os.read
 
@@ -58,12 +60,18 @@ class Channel:
         return bool(r)
 
     def recv(self):
-        while b"\n" not in self.buf:
-            chunk = self._read(self.fd, 1 << 20)
+        while True:
+            nl = self.buf.find(b"\n", self.scanned)
+            if nl >= 0:
+                break
+            self.scanned = len(self.buf)
+            chunk = self._read(self.fd, fr_io.READ_CHUNK)
             if not chunk:
                 return None
             self.buf += chunk
-        line, self.buf = self.buf.split(b"\n", 1)
+        line = bytes(self.buf[:nl])
+        del self.buf[: nl + 1]
+        self.scanned = 0
         return line.decode("utf-8", "surrogatepass")
 
 

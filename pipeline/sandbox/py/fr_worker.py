@@ -22,6 +22,7 @@ if HERE not in sys.path:
 import fr_child  # noqa: E402  (needs the path set above)
 import fr_codec  # noqa: E402,F401  (loaded here so forked children start with it)
 import fr_guard  # noqa: E402
+import fr_io  # noqa: E402
 import fr_harness  # noqa: E402
 import fr_serve  # noqa: E402
 
@@ -214,7 +215,7 @@ class Waiter:
             r, _, _ = select.select([self.out_r], [], [], 0)
             if not r:
                 return
-            chunk = os.read(self.out_r, 1 << 16)
+            chunk = os.read(self.out_r, fr_io.READ_CHUNK)
             if not chunk:
                 os.close(self.out_r)
                 self.out_r = None
@@ -273,7 +274,7 @@ def run_inside(job, limits, work):
                 w.exited = True
                 open_fds.discard(fd)
                 continue
-            chunk = os.read(fd, 1 << 16)
+            chunk = os.read(fd, fr_io.READ_CHUNK)
             if not chunk:
                 open_fds.discard(fd)
                 continue
@@ -287,7 +288,7 @@ def run_inside(job, limits, work):
                     r, _, _ = select.select([fd], [], [], 0)
                     if not r:
                         break
-                    chunk = os.read(fd, 1 << 16)
+                    chunk = os.read(fd, fr_io.READ_CHUNK)
                     if not chunk:
                         break
                     if fd == verdict_r and len(verdict) < MAX_VERDICT_BYTES:
@@ -325,12 +326,15 @@ class Comparer:
 
     def read_verdict(self, job_id):
         """Reads what is available; returns the verdict for job_id once its line is complete (other ids are stale)."""
-        chunk = self.sock.recv(1 << 20)
+        chunk = self.sock.recv(fr_io.READ_CHUNK)
         if not chunk:
             raise EOFError("comparer gone")
+        # Only the new bytes can hold a newline the earlier search did not find: long verdicts take no quadratic scan.
+        start = len(self.buf)
         self.buf += chunk
         while True:
-            nl = self.buf.find(b"\n")
+            nl = self.buf.find(b"\n", start)
+            start = 0
             if nl < 0:
                 return None
             line = bytes(self.buf[:nl])
@@ -377,7 +381,7 @@ def run_outside(job, limits, work, comparer):
         if w.pidfd in ready:
             w.exited = True
         if w.out_r is not None and w.out_r in ready:
-            chunk = os.read(w.out_r, 1 << 16)
+            chunk = os.read(w.out_r, fr_io.READ_CHUNK)
             if chunk:
                 w.take_output(chunk)
             else:
