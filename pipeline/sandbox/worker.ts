@@ -39,14 +39,12 @@ export function judgedOutside(job: ExecJob): boolean {
   return (job.harness === 'check' || job.harness === 'asserts') && job.judge !== 'inside';
 }
 
-/** What the candidate's process may know of a job judged outside: its program and how to load it, nothing of the tests. */
-export function candidateSide(job: ExecJob, id: number): Record<string, unknown> {
-  if (!judgedOutside(job)) return { ...job, id };
-  const side: Record<string, unknown> = { id, harness: job.harness, program: job.program, entryPoint: job.entryPoint, timeoutS: job.timeoutS };
-  if (job.harness === 'asserts' && job.setup !== undefined) side.setup = job.setup;
-  if (job.memoryMb !== undefined) side.memoryMb = job.memoryMb;
-  if (job.requires !== undefined) side.requires = job.requires;
-  return side;
+/**
+ * What the job's child reads from the host's pipe after the header: for a job judged inside, the whole job; for a job
+ * judged outside, nothing (the comparer sends the candidate's process its program, compiled, and never a test).
+ */
+export function candidatePayload(job: ExecJob, id: number): Buffer {
+  return judgedOutside(job) ? Buffer.alloc(0) : Buffer.from(JSON.stringify({ ...job, id }), 'utf8');
 }
 
 /** What the warm worker itself reads of a job: how to run it, never its program or tests. */
@@ -208,8 +206,8 @@ export class SandboxWorker {
       this.pending = { id, resolve, timer };
       // The judge side first: the comparer may get the job's socket from the worker before it reads this line.
       if (judgedOutside(job)) ((child.stdio as ReadonlyArray<unknown>)[5] as Writable).write(`${JSON.stringify({ ...job, id })}\n`);
-      // The worker reads only the header; the job's child reads the payload itself (see fr_worker.py).
-      const payload = Buffer.from(JSON.stringify(candidateSide(job, id)), 'utf8');
+      // The worker reads only the header; the job's child reads the payload, if any, itself (see fr_worker.py).
+      const payload = candidatePayload(job, id);
       const header = Buffer.from(JSON.stringify(routingSide(job, id, payload.length)), 'utf8');
       (child.stdio[3] as Writable).write(Buffer.concat([Buffer.from(header.length.toString(16).padStart(8, '0'), 'ascii'), header, payload]));
     });

@@ -252,16 +252,12 @@ def serve_main(plan, sock_fd, out_fd, job_fd):
     import gc
 
     gc.set_threshold(100_000, 50, 100)
-    take_payload(plan, job_fd)
+    # No payload: the program comes from the comparer with the first message (fr_comparer.program_message).
     _enter(plan, out_fd)
     import fr_serve
 
-    job = plan.job
-    source = job["program"]
-    if job.get("harness") == "asserts" and job.get("setup"):
-        source = source + "\n" + job["setup"]
     try:
-        fr_serve.serve(sock_fd, source, job.get("harness") == "evalplus")
+        fr_serve.serve(sock_fd, plan.job.get("harness") == "evalplus")
     except BaseException as e:
         if os.environ.get("FR_DEBUG"):
             import traceback

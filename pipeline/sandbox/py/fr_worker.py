@@ -462,6 +462,8 @@ def main(limits, comparer_sock):
     fr_guard.reliability_guard()
     fr_harness.install_alarm()
     fr_serve.TimeLimit = fr_harness.TimeLimit
+    if os.environ.get("FRX_NOWARM") is None:
+        fr_serve.rehearse()
     # Objects that exist now are never scanned by a child's garbage collector, so forks stay copy-on-write cheap.
     gc.collect()
     gc.freeze()
