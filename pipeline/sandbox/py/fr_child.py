@@ -1,5 +1,4 @@
 """Child side of one sandbox job: isolate the process, set limits, run the harness, write the verdict on the private pipe."""
-import json
 import os
 import resource
 import signal
@@ -147,8 +146,8 @@ def prepare_lockdown():
     except ImportError:
         fr_lockdown = None
     if fr_lockdown is not None:
-        # No job may signal the warm parent or the comparer (stopping them would stall every later job), their
-        # process groups, or every process at once.
+        # No job may signal the warm parent (the zygote) or the sandbox's first process (worker and comparer):
+        # stopping them would stall every later job. Nor their process groups, nor every process at once.
         me, parent = os.getpid(), os.getppid()
         targets = {me, parent, -me, -parent}
         for pid in (me, parent):
@@ -258,7 +257,7 @@ def serve_main(plan, sock_fd, out_fd, job_fd):
 
     try:
         fr_serve.serve(sock_fd, plan.job.get("harness") == "evalplus")
-    except BaseException as e:
+    except BaseException:
         if os.environ.get("FR_DEBUG"):
             import traceback
 

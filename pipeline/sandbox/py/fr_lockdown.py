@@ -307,8 +307,8 @@ def install_audit_hook(protect=(), block_ctypes=True, block_frames=True):
 
     While armed, raises Blocked (a RuntimeError) on: sys._getframe (BlockedFrame, also an AttributeError and a ValueError),
     sys._current_frames, sys._current_exceptions, reads of tb_frame/gi_frame/cr_frame/ag_frame (BlockedAttribute, also an
-    AttributeError), gc.get_objects/get_referrers/get_referents, sys.settrace/sys.setprofile, sys.addaudithook, every
-    ctypes.* event (dlopen, dlsym, cdata, addressof, string_at, get_errno, PyObj_FromPtr...), fresh imports of
+    AttributeError), gc.get_objects/get_referrers/get_referents (except get_referents on pandas objects, which pandas
+    calls), sys.settrace/sys.setprofile, sys.addaudithook, every ctypes.* event (dlopen, dlsym, cdata, addressof, string_at, get_errno, PyObj_FromPtr...), fresh imports of
     ctypes/_ctypes, and setting or deleting __code__ of a function defined in the standard library, in this
     directory (the sandbox runner) or under a path in `protect` (third-party packages rewrite their own functions' code
     while they load, so those stay allowed). os.pidfd_open raises no audit event on 3.11 (the
@@ -351,6 +351,27 @@ def install_audit_hook(protect=(), block_ctypes=True, block_frames=True):
     unprotected = (stdlib + "site-packages/", stdlib + "dist-packages/")
     armed = False
     exempt = None
+    # pandas' chained-assignment check calls gc.get_referents(frame) on its own DataFrames. The referents of a pandas
+    # object are its instance dict and its type: nothing a program holding the object cannot already reach, so those
+    # calls stay allowed. The class is taken at the first arm(), before any job code has run (see _pandas_ndframe).
+    ndframe = None
+    mro_of = type.__dict__["__mro__"].__get__  # the real MRO: a metaclass cannot answer for it
+    none_type = type(None)
+    tuple_type = tuple
+
+    def only_pandas_objects(args):
+        if ndframe is None or len_of(args) != 1 or type_of(args[0]) is not tuple_type or not args[0]:
+            return False
+        for obj in args[0]:
+            cls = type_of(obj)
+            if cls is none_type:
+                continue
+            for base in mro_of(cls):
+                if base is ndframe:
+                    break
+            else:
+                return False
+        return True
 
     def hook(event, args):
         if not armed:
@@ -358,6 +379,8 @@ def install_audit_hook(protect=(), block_ctypes=True, block_frames=True):
         if exempt is not None and get_ident() == exempt:
             return
         if event in blocked_events:
+            if event == "gc.get_referents" and only_pandas_objects(args):
+                return
             raise blocked("blocked by the sandbox: " + event)
         if event == "sys._getframe" and block_frames:
             raise blocked_frame("blocked by the sandbox: sys._getframe")
@@ -391,8 +414,10 @@ def install_audit_hook(protect=(), block_ctypes=True, block_frames=True):
                 raise blocked("blocked by the sandbox: import " + name)
 
     def arm():
-        nonlocal armed, exempt
+        nonlocal armed, exempt, ndframe
         before = armed and not (exempt is not None and exempt == get_ident())
+        if not armed:
+            ndframe = _pandas_ndframe()
         armed = True
         exempt = None
         return before
@@ -405,6 +430,16 @@ def install_audit_hook(protect=(), block_ctypes=True, block_frames=True):
 
     sys.addaudithook(hook)
     return arm, disarm
+
+
+def _pandas_ndframe():
+    """pandas' NDFrame if pandas is loaded from an installed package, else None."""
+    mod = sys.modules.get("pandas.core.generic")
+    cls = getattr(mod, "NDFrame", None) if mod is not None else None
+    path = getattr(mod, "__file__", None)
+    if not isinstance(cls, type) or type(path) is not str or not ("/site-packages/" in path or "/dist-packages/" in path):
+        return None
+    return cls
 
 
 def frame_free_stdlib():

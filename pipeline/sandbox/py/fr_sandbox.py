@@ -1,8 +1,10 @@
-"""Sandbox entry point (pid 1 of the sandbox's pid namespace under bwrap): forks the warm worker, then is its comparer.
+"""Sandbox entry point (pid 1 of the sandbox's pid namespace under bwrap): forks the zygote, then runs the worker's
+bookkeeping in a thread and the comparer in its main thread.
 
-Descriptors from the host: 3 jobs for the worker (candidate side only), 4 the worker's answers, 5 the judge side of
-each job for the comparer. The comparer keeps 5 and gives 3 and 4 to the worker; neither sees the other's input.
-Both are non-dumpable before anything else happens, so no process of a job can read or write their memory.
+Descriptors from the host: 3 jobs (headers for the worker; payloads, which only each job's child reads), 4 the
+worker's answers, 5 the judge side of each job for the comparer. The zygote (fr_zygote.py) keeps only 3. Everything
+is non-dumpable before anything else happens, so no process of a job can read or write their memory; as pid 1 this
+process cannot be signalled from inside the namespace at all.
 """
 import json
 import os
@@ -36,23 +38,31 @@ def main():
     for fd in (3, 4, 5):
         os.set_inheritable(fd, True)
     comparer_end, worker_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    # Message boundaries kept: every request to the zygote and every answer is one message.
+    zygote_end, worker_zygote_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     pid = os.fork()
     if pid == 0:
+        # The zygote: the warm parent of every job's child. It keeps fd 3 (each child reads its payload there).
         comparer_end.close()
+        worker_end.close()
+        worker_zygote_end.close()
+        os.close(4)
         os.close(5)
-        import fr_worker
+        import fr_zygote
 
         try:
-            fr_worker.main(limits, worker_end)
+            fr_zygote.main(limits, zygote_end)
         finally:
             os._exit(0)
-    worker_end.close()
-    os.close(3)
-    os.close(4)
-    import fr_comparer
+    zygote_end.close()
+    import threading
 
+    import fr_comparer
+    import fr_worker
+
+    threading.Thread(target=fr_worker.main, args=(worker_end, worker_zygote_end, limits), name="worker", daemon=True).start()
     fr_comparer.main(comparer_end, 5, pid)
-    # The worker is gone (or the link broke): end the sandbox so the host starts a new one.
+    # The zygote is gone (or the link broke): end the sandbox so the host starts a new one.
     os._exit(0)
 
 

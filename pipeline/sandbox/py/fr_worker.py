@@ -1,12 +1,15 @@
-"""Warm sandbox worker: reads jobs from fd 3, forks a fresh child per job, enforces limits from outside, answers on fd 4.
+"""Sandbox worker: the bookkeeping of each job. Runs as a thread of the sandbox's first process, beside the comparer.
 
-One worker runs one job at a time. Jobs judged outside (check, asserts, evalplus) hand the child's socket to the
-comparer (fr_comparer.py), which alone decides the verdict; jobs judged inside (BigCodeBench unittest suites, and
-tasks whose tests need the program's objects) report on a private pipe with a per-job nonce. After every job nothing
-of it is left: every process it started is killed (the worker is a child subreaper, so none can slip away), its
-directory, /tmp and /dev/shm are emptied, and the next job gets a new directory named like a tempfile one.
+It reads each job's header from fd 3, has the zygote (fr_zygote.py) fork the job's child, waits for the verdict while
+it captures the child's output, has the zygote kill everything the job started, empties the job's files and answers on
+fd 4. This process never forks for a job, so its work costs no copy-on-write faults (see fr_zygote.py).
+
+Jobs judged outside (check, asserts, evalplus) hand the child's socket to the comparer (fr_comparer.py), which alone
+decides the verdict; jobs judged inside (BigCodeBench unittest suites, and tasks whose tests need the program's objects)
+report on a private pipe with a per-job nonce. After every job nothing of it is left: every process it started is
+killed (the zygote is a child subreaper, so none can slip away), its directory, /tmp and /dev/shm are emptied, and the
+next job gets a new directory named like a tempfile one.
 """
-import gc
 import json
 import os
 import select
@@ -15,21 +18,9 @@ import socket
 import sys
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-if HERE not in sys.path:
-    sys.path.insert(0, HERE)
-
-import fr_child  # noqa: E402  (needs the path set above)
-import fr_codec  # noqa: E402,F401  (loaded here so forked children start with it)
-import fr_guard  # noqa: E402
-import fr_io  # noqa: E402
-import fr_harness  # noqa: E402
-import fr_serve  # noqa: E402
-
-try:
-    import fr_lockdown  # noqa: E402
-except ImportError:  # the lockdown module is optional only while it is being built
-    fr_lockdown = None
+import fr_child
+import fr_guard
+import fr_io
 
 REAL = fr_guard.REAL
 
@@ -37,19 +28,57 @@ JOB_FD = 3
 RESULT_FD = 4
 IN_NAMESPACE = os.environ.get("FR_SANDBOX_PIDNS") == "1"
 MAX_VERDICT_BYTES = 32 << 20
-PR_SET_CHILD_SUBREAPER = 36
 
 
-def preload(modules):
-    """Import heavy libraries once in the warm parent, so forked children start with them loaded."""
-    loaded, missing = [], []
-    for name in modules:
+class ZygoteGone(Exception):
+    """The zygote exited: this sandbox cannot run jobs any more; the host starts a new one."""
+
+
+class Zygote:
+    """The worker's side of the link to the zygote (fr_zygote.py): one request, one answer."""
+
+    def __init__(self, sock):
+        self.sock = sock
+
+    def _ask(self, msg, fds=()):
+        if fds:
+            socket.send_fds(self.sock, [msg], list(fds))
+        else:
+            self.sock.sendall(msg)
+        reply = self.sock.recv(1 << 16)
+        if not reply:
+            raise ZygoteGone("zygote exited")
+        if reply[:1] == b"X":
+            raise OSError("zygote: " + reply[1:].decode("utf-8", "replace"))
+        return reply
+
+    def ready(self):
+        reply = self.sock.recv(1 << 16)
+        if reply[:1] != b"R":
+            raise ZygoteGone("zygote did not start: %r" % reply[:200])
+        return json.loads(reply[1:])
+
+    def fork(self, job, nonce, work, out_w, chan):
+        """The job's child, forked by the zygote with these two descriptors (closed here once sent)."""
         try:
-            __import__(name)
-            loaded.append(name)
-        except Exception:  # a missing optional library is reported, not fatal
-            missing.append(name)
-    return loaded, missing
+            reply = self._ask(b"F" + json.dumps({"job": job, "nonce": nonce, "work": work}).encode(), (out_w, chan))
+        finally:
+            os.close(out_w)
+            os.close(chan)
+        return int(reply[1:])
+
+    def end(self, pid):
+        """Kills the job's child and everything it started; (exit status or None, whether all are gone)."""
+        status, clean = self._ask(b"E%d" % pid)[1:].split()
+        status = int(status)
+        return (None if status < 0 else status), clean == b"1"
+
+    def end_all(self):
+        """Kills whatever a job left running, when the worker's own bookkeeping failed mid-job."""
+        return self._ask(b"K")[1:].split()[1] == b"1"
+
+    def drain(self, n):
+        self._ask(b"D%d" % n)
 
 
 def missing_modules(names):
@@ -69,62 +98,6 @@ def missing_modules(names):
         except (ImportError, ValueError):
             missing.append(name)
     return missing
-
-
-def _children_of(me):
-    kids = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % entry, "rb") as f:
-                stat = f.read()
-        except OSError:
-            continue
-        # The command name may hold spaces or parentheses: the fields start after the last ')'.
-        fields = stat[stat.rfind(b")") + 2:].split()
-        if len(fields) > 1 and int(fields[1]) == me:
-            kids.append(int(entry))
-    return kids
-
-
-def _reap_all():
-    """Reaps every exited child; True when the worker has no children left at all."""
-    while True:
-        try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return True
-        if pid == 0:
-            return False
-
-
-def kill_leftovers(child_pid):
-    """Kills every process the job started. The worker is a child subreaper, so orphans come back to it: once it has
-    no child left, nothing of the job is alive. In the sandbox's pid namespace kill(-1) also reaches every process at
-    once (only pid 1, the comparer, and the worker itself are spared), so a process that keeps forking cannot outrun it."""
-    me = os.getpid()
-    try:
-        REAL["killpg"](child_pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-    for attempt in range(2000):
-        if IN_NAMESPACE:
-            try:
-                REAL["kill"](-1, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-        if _reap_all():
-            return True
-        for pid in _children_of(me):
-            try:
-                REAL["kill"](pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-        if _reap_all():
-            return True
-        time.sleep(0.001 if attempt < 50 else 0.01)
-    return False
 
 
 def _rm_tree_contents(d, only_uid=None):
@@ -229,33 +202,14 @@ class Waiter:
             self.out_r = None
 
 
-def _fork_child(out_w, run_child):
-    pid = REAL["fork"]()
-    if pid == 0:
-        try:
-            run_child()
-        finally:
-            os._exit(0)
-    os.close(out_w)
-    return pid
-
-
-def run_inside(job, limits, work):
+def run_inside(job, limits, work, zygote):
     """The tests run in the candidate's process (hardened: audit hook, helpers bound first); the verdict comes back on
     a private pipe with a per-job nonce."""
     nonce = os.urandom(16).hex()
     verdict_r, verdict_w = os.pipe()
     out_r, out_w = os.pipe()
     started = time.monotonic()
-    plan = fr_child.Plan(job, limits, nonce, (JOB_FD, RESULT_FD), work)
-
-    def child():
-        os.close(verdict_r)
-        os.close(out_r)
-        fr_child.main(plan, verdict_w, out_w, JOB_FD)
-
-    pid = _fork_child(out_w, child)
-    os.close(verdict_w)
+    pid = zygote.fork(job, nonce, work, out_w, verdict_w)
     deadline = started + float(job.get("timeoutS", 3.0)) + float(limits.get("graceS", 1.0))
     w = Waiter(pid, out_r, int(limits.get("outputBytes", 65536)))
     verdict = bytearray()
@@ -350,22 +304,15 @@ def outside_backstop_s(job, limits):
     return float(job.get("timeoutS", 3.0)) + float(limits.get("graceS", 1.0)) + 5.0 + extra
 
 
-def run_outside(job, limits, work, comparer):
+def run_outside(job, limits, work, comparer, zygote):
     """The candidate's process only answers calls; the comparer decides. The child gets the program, never the tests."""
     a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
     out_r, out_w = os.pipe()
     started = time.monotonic()
-    plan = fr_child.Plan(job, limits, None, (JOB_FD, RESULT_FD, comparer.sock.fileno(), a.fileno()), work)
-    b_fd = b.fileno()
-
-    def child():
-        os.close(out_r)
-        fr_child.serve_main(plan, b_fd, out_w, JOB_FD)
-
-    pid = _fork_child(out_w, child)
-    b.close()
+    # The comparer gets its end first: its first message waits in the socket for the child.
     comparer.hand_over(int(job.get("id", 0)), a.fileno())
     a.close()
+    pid = zygote.fork(job, None, work, out_w, b.detach())
     w = Waiter(pid, out_r, int(limits.get("outputBytes", 65536)))
     deadline = started + outside_backstop_s(job, limits)
     verdict = None
@@ -396,42 +343,29 @@ def run_outside(job, limits, work, comparer):
     return pid, w, verdict, timed_out
 
 
-def drain_payload(n):
-    """Skips a payload without reading it into this process: a throwaway child reads it."""
-    pid = REAL["fork"]()
-    if pid == 0:
-        try:
-            fr_child.read_exactly(JOB_FD, n)
-        finally:
-            os._exit(0)
-    os.waitpid(pid, 0)
-
-
-def run_job(job, limits, comparer):
+def run_job(job, limits, comparer, zygote):
     started = time.monotonic()
     missing = missing_modules(job.get("requires"))
     if missing:
-        drain_payload(int(job.get("payloadBytes", 0)))
+        zygote.drain(int(job.get("payloadBytes", 0)))
         verdict = {"status": "missing-dependency", "result": "missing dependency: " + ", ".join(missing), "missing": missing}
         return {"id": job.get("id"), "verdict": verdict, "killed": False, "output": "", "outputBytes": 0, "durationMs": (time.monotonic() - started) * 1000.0}
     work = fr_child.new_job_dir()
     outside = fr_child.judged_outside(job)
-    if outside:
-        pid, w, verdict, timed_out = run_outside(job, limits, work, comparer)
-    else:
-        pid, w, verdict, timed_out = run_inside(job, limits, work)
-    if not w.exited:
-        try:
-            REAL["killpg"](pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
     try:
-        _, status = os.waitpid(pid, 0)
-    except ChildProcessError:
-        status = None
+        if outside:
+            pid, w, verdict, timed_out = run_outside(job, limits, work, comparer, zygote)
+        else:
+            pid, w, verdict, timed_out = run_inside(job, limits, work, zygote)
+    except BaseException:
+        try:
+            zygote.end_all()
+        finally:
+            wipe_scratch(limits, work)
+        raise
+    status, clean = zygote.end(pid)
     w.drain()
     w.close()
-    clean = kill_leftovers(pid)
     wipe_scratch(limits, work)
     answer = {
         "id": job.get("id"),
@@ -448,42 +382,30 @@ def run_job(job, limits, comparer):
     return answer
 
 
-def main(limits, comparer_sock):
-    loaded, missing = preload(limits.get("preload", []))
-    fr_child.apply_worker_limits(limits)
-    try:
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
-    except (OSError, AttributeError):
-        pass
-    fr_child.prepare_lockdown()
-    # Children inherit the human-eval guard already in place (see fr_guard.reliability_guard).
-    fr_guard.reliability_guard()
-    fr_harness.install_alarm()
-    fr_serve.TimeLimit = fr_harness.TimeLimit
-    if os.environ.get("FRX_NOWARM") is None:
-        fr_serve.rehearse()
-    # Objects that exist now are never scanned by a child's garbage collector, so forks stay copy-on-write cheap.
-    gc.collect()
-    gc.freeze()
+def main(comparer_sock, zygote_sock, limits):
+    """The worker thread. Ends the whole sandbox (os._exit) when the host closes fd 3 or a partner process is gone."""
+    # Signals are the comparer's (the main thread's): this thread never takes the alarm.
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
     results = os.fdopen(RESULT_FD, "wb", buffering=0)
-    os.set_inheritable(RESULT_FD, False)
-    os.set_inheritable(JOB_FD, False)
+    zygote = Zygote(zygote_sock)
+    try:
+        info = zygote.ready()
+    except (ZygoteGone, OSError, ValueError):
+        os._exit(3)
     comparer = Comparer(comparer_sock)
-    results.write((json.dumps({"ready": True, "pid": os.getpid(), "preloaded": loaded, "preloadMissing": missing}) + "\n").encode())
+    results.write((json.dumps({"ready": True, "pid": info.get("pid"), "preloaded": info.get("preloaded", []), "preloadMissing": info.get("preloadMissing", [])}) + "\n").encode())
     while True:
         # Each job: 8 hex digits, a header of that many bytes (routing and limits only), then the payload (program,
         # tests), which the job's child reads itself. Unbuffered reads, so not one payload byte lands here.
         size = fr_child.read_exactly(JOB_FD, 8)
         if len(size) < 8:
-            return
+            os._exit(0)
         job = json.loads(fr_child.read_exactly(JOB_FD, int(size, 16)))
         try:
-            answer = run_job(job, limits, comparer)
-        except EOFError:
-            # The comparer is gone: this worker cannot judge any more; the host restarts the sandbox.
-            answer = {"id": job.get("id"), "verdict": None, "killed": False, "workerError": "comparer exited", "output": "", "outputBytes": 0, "durationMs": 0}
+            answer = run_job(job, limits, comparer, zygote)
+        except (EOFError, ZygoteGone) as e:
+            # The comparer or the zygote is gone: this sandbox cannot judge any more; the host starts a new one.
+            answer = {"id": job.get("id"), "verdict": None, "killed": False, "workerError": "%s" % (e,), "output": "", "outputBytes": 0, "durationMs": 0}
             results.write((json.dumps(answer) + "\n").encode())
             os._exit(3)
         except Exception as e:  # the worker must answer every job, even if its own bookkeeping failed
