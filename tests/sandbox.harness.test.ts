@@ -39,6 +39,21 @@ describe('asserts (MBPP)', () => {
   });
 });
 
+describe('programs compiled by the comparer', () => {
+  it('gives a program that does not compile the error exec would raise, and judges one over 1 MiB in its own process', async () => {
+    const check = 'def check(candidate):\n    assert candidate(2) == 4\n';
+    const broken = await ex.run({ harness: 'check', program: 'def sq(x):\n    return x *\n', test: check, entryPoint: 'sq', timeoutS: 3 });
+    expect(broken.result).toBe('failed: invalid syntax (<string>, line 2)');
+    // Past the comparer's compile limit the candidate's process compiles the source itself, under its own limits.
+    const padded = `${'# padding\n'.repeat(120_000)}def sq(x):\n    return x * x\n`;
+    expect(padded.length).toBeGreaterThan(1 << 20);
+    const big = await ex.run({ harness: 'check', program: padded, test: check, entryPoint: 'sq', timeoutS: 10 });
+    expect(big.result).toBe('passed');
+    const bigWrong = await ex.run({ harness: 'check', program: padded.replace('x * x', 'x + x + 1'), test: check, entryPoint: 'sq', timeoutS: 10 });
+    expect(bigWrong.result).toBe('failed: ');
+  });
+});
+
 describe('evalplus', () => {
   it('judges base and plus inputs separately, per input', async () => {
     const [task] = (await loadBenchmark('mbpp-plus', { dataDir: sharedDatasets })).filter((t) => t.id === 'Mbpp/2');
