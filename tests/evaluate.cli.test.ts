@@ -92,6 +92,25 @@ describe('evaluate', () => {
     expect(r.stdout).toMatch(/pass@1\s+100\.00%/);
   });
 
+  it("judges the dataset's own references with the compatible in-process audit unless a mode is chosen; samples stay strict", async () => {
+    const dir = await tmpDir();
+    const auditOf = async (args: string[], out: string): Promise<string> => {
+      const r = await cli(['evaluate', '--dataset', 'humaneval', '--ids', 'HumanEval/0', '--out', path.join(dir, out), ...args]);
+      expect(r.code, r.stderr).toBe(0);
+      const summary = JSON.parse(await readFile(path.join(dir, out.replace(/\.jsonl$/, '.summary.json')), 'utf8')) as { sandbox: { inProcessAudit: string } };
+      expect(r.stdout).toContain(`in-process audit ${summary.sandbox.inProcessAudit}`);
+      return summary.sandbox.inProcessAudit;
+    };
+    expect(await auditOf(['--reference'], 'ref.jsonl')).toBe('compatible');
+    expect(await auditOf(['--reference', '--set', 'sandbox.inProcessAudit=strict'], 'ref-strict.jsonl')).toBe('strict');
+    const config = path.join(dir, 'strict.yaml');
+    await writeFile(config, 'sandbox:\n  inProcessAudit: strict\n');
+    expect(await auditOf(['--reference', '--config', config], 'ref-config.jsonl')).toBe('strict');
+    const samples = path.join(dir, 's.jsonl');
+    await writeFile(samples, `${JSON.stringify({ task_id: 'HumanEval/0', completion: '    return False\n' })}\n`);
+    expect(await auditOf(['--samples', samples], 'samples.jsonl')).toBe('strict');
+  });
+
   it('needs exactly one of --samples and --reference', async () => {
     const r = await cli(['evaluate', '--dataset', 'humaneval']);
     expect(r.code).toBe(2);

@@ -137,3 +137,10 @@ export async function loadConfig(opts: LoadConfigOptions = {}): Promise<LoadedCo
     envPaths,
   };
 }
+
+/** Whether the user chose a value for this key (in a config file of the chain, or with --set), rather than the default. */
+export function isExplicitlySet(loaded: LoadedConfig, keys: readonly string[]): boolean {
+  const dotted = keys.join('.');
+  if (loaded.source.overrides.some((o) => parseOverride(o).path.join('.') === dotted)) return true;
+  return loaded.source.files.some((f) => parseDocument(f.text).hasIn(keys));
+}

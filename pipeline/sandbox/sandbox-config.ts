@@ -33,7 +33,7 @@ export const SandboxSchema = z.strictObject({
     .enum(['strict', 'compatible'])
     .default('strict')
     .describe(
-      "Suites that must run in the candidate's process (BigCodeBench): strict refuses frame introspection and gc walks while candidate code runs, so harness state stays out of reach (gc.get_referents on pandas objects alone is allowed: pandas' copy check); three BigCodeBench reference solutions then fail because their libraries read frames (patsy, sympy). compatible allows frames and gc.get_referents (still refusing heap and thread walks, tracing and ctypes-free code swaps) and matches the official verdicts; use it to evaluate models you trust, never for RL rewards.",
+      "Suites that must run in the candidate's process (BigCodeBench): strict refuses frame introspection and gc walks while candidate code runs, so harness state stays out of reach (gc.get_referents on pandas objects alone is allowed: pandas' copy check); three BigCodeBench reference solutions then fail because their libraries read frames (patsy, sympy). compatible allows frames and gc.get_referents (still refusing heap and thread walks, tracing and ctypes-free code swaps) and matches the official verdicts; use it to evaluate models you trust, never for RL rewards. `evaluate --reference` uses compatible unless this key is set.",
     ),
   allowHostUid: z
     .boolean()

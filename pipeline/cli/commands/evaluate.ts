@@ -2,7 +2,7 @@
 import { createWriteStream } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { loadConfig } from '../../config/load.ts';
+import { isExplicitlySet, loadConfig } from '../../config/load.ts';
 import { PipelineError } from '../../errors.ts';
 import { Executor } from '../../sandbox/executor.ts';
 import { evaluateSamples, readSamples, type SampleLine } from '../../evaluate/evaluate-samples.ts';
@@ -91,7 +91,13 @@ Output: one JSON line per sample, in input order, with the input fields plus pas
       }
       const byId = new Map(tasks.map((t) => [t.id, t]));
       const out = opts.out ?? (opts.samples !== undefined ? opts.samples.replace(/\.jsonl$/, '') + '_results.jsonl' : `reference_${opts.dataset.replace(/[^\w.-]+/g, '_')}_results.jsonl`);
-      const executor = new Executor({ ...loaded.config.sandbox, ...(workers !== undefined ? { workers } : {}), ...(opts.mode !== undefined ? { mode: opts.mode } : {}) }, { keyEnvNames: keyEnvNamesOf(loaded.config) });
+      // Reference solutions are the dataset's own code, not a model's: suites judged in the program's process get the
+      // audit mode that lets libraries read frames (three BigCodeBench references need it), unless a mode was chosen.
+      const trustedAudit = opts.reference === true && !isExplicitlySet(loaded, ['sandbox', 'inProcessAudit']) ? { inProcessAudit: 'compatible' as const } : {};
+      const executor = new Executor(
+        { ...loaded.config.sandbox, ...trustedAudit, ...(workers !== undefined ? { workers } : {}), ...(opts.mode !== undefined ? { mode: opts.mode } : {}) },
+        { keyEnvNames: keyEnvNamesOf(loaded.config) },
+      );
       if (executor.info.warning !== null) process.stderr.write(`warning: ${executor.info.warning}\n`);
       const sink = createWriteStream(out);
       const total = opts.reference === true ? tasks.length : undefined;
@@ -122,7 +128,7 @@ Output: one JSON line per sample, in input order, with the input fields plus pas
         progress.stop();
         await new Promise<void>((resolve, reject) => sink.end((e?: Error | null) => (e ? reject(e) : resolve())));
         const seconds = (performance.now() - started) / 1000;
-        await writeFile(out.replace(/\.jsonl$/, '') + '.summary.json', `${JSON.stringify({ dataset: opts.dataset, tests: opts.tests, sandbox: executor.info, seconds, ...summary }, null, 2)}\n`);
+        await writeFile(out.replace(/\.jsonl$/, '') + '.summary.json', `${JSON.stringify({ dataset: opts.dataset, tests: opts.tests, sandbox: { ...executor.info, inProcessAudit: executor.config.inProcessAudit }, seconds, ...summary }, null, 2)}\n`);
         const rows: Array<[string, string | number]> = [
           ['dataset', `${opts.dataset} (${opts.tests} tests${opts.reference === true ? ', reference solutions' : ''})`],
           ['samples', `${summary.samples} (${summary.invalid} invalid) over ${summary.tasks} tasks`],
@@ -130,7 +136,7 @@ Output: one JSON line per sample, in input order, with the input fields plus pas
           ...Object.entries(summary.passAtK).map(([k, v]): [string, string] => [k, `${(v * 100).toFixed(2)}%`]),
           ...Object.entries(summary.basePassAtK ?? {}).map(([k, v]): [string, string] => [`base ${k}`, `${(v * 100).toFixed(2)}%`]),
           ['missing deps', Object.entries(summary.missingDependencies).map(([k, v]) => `${k}:${v}`).join(' ') || 'none'],
-          ['sandbox', `${executor.info.mode}, ${executor.config.workers} workers`],
+          ['sandbox', `${executor.info.mode}, ${executor.config.workers} workers, in-process audit ${executor.config.inProcessAudit}`],
           ['throughput', `${(summary.samples / seconds).toFixed(1)} samples/s (${seconds.toFixed(1)} s)`],
           ['results', out],
         ];
