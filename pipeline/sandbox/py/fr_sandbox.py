@@ -60,7 +60,14 @@ def main():
     import fr_comparer
     import fr_worker
 
-    threading.Thread(target=fr_worker.main, args=(worker_end, worker_zygote_end, limits), name="worker", daemon=True).start()
+    def worker():
+        try:
+            fr_worker.main(worker_end, worker_zygote_end, limits)
+        finally:
+            # A worker that stopped, for any reason, ends the sandbox: the host sees it exit and starts a new one.
+            os._exit(3)
+
+    threading.Thread(target=worker, name="worker", daemon=True).start()
     fr_comparer.main(comparer_end, 5, pid)
     # The zygote is gone (or the link broke): end the sandbox so the host starts a new one.
     os._exit(0)
