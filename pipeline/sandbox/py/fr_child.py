@@ -191,9 +191,6 @@ class Plan:
         self.work = work
 
 
-read_exactly = fr_io.read_exactly
-
-
 def take_payload(plan, job_fd):
     """The child reads its job's program (and, for jobs judged inside, its tests) straight from the host's pipe, so
     the warm parent never holds any job's code: no later child can find an earlier job's program in memory it
@@ -201,7 +198,7 @@ def take_payload(plan, job_fd):
     import json
 
     header = plan.job
-    payload = read_exactly(job_fd, int(header.get("payloadBytes", 0)))
+    payload = fr_io.read_exactly(job_fd, int(header.get("payloadBytes", 0)))
     job = json.loads(payload)
     if header.get("_audit"):
         job["_audit"] = header["_audit"]
@@ -243,7 +240,7 @@ def _enter(plan, out_fd):
     _lock_child()
 
 
-def serve_main(plan, sock_fd, out_fd, job_fd):
+def serve_main(plan, sock_fd, out_fd):
     """Child of an outside-judged job: load the program and answer the comparer's calls (fr_serve.py)."""
     # A short-lived process: the cyclic collector's young generations would walk objects on pages it then copies
     # (each write after the fork costs a copied page). A high threshold keeps it for programs that make cyclic garbage

@@ -20,6 +20,7 @@ import time
 import fr_asserts_result
 import fr_codec
 import fr_io
+import fr_serve
 
 MAX_LINE = 64 << 20
 # Stdlib modules a test may use through the program's imports; a few are left out for their import-time side effects.
@@ -47,8 +48,7 @@ class ChildChannel:
 
     def __init__(self, fd):
         self.fd = fd
-        self.buf = bytearray()
-        self.scanned = 0  # bytes of buf known to hold no newline: each chunk is searched once, even in a huge line
+        self.lines = fr_io.LineBuffer()
         self.dead = False
 
     def send(self, obj):
@@ -71,11 +71,8 @@ class ChildChannel:
         Anything else on the socket (malformed JSON, other shapes: bytes a program sprays into its descriptors) is
         skipped; a forged well-formed reply grants nothing a program could not get by returning that value."""
         while True:
-            nl = self.buf.find(b"\n", self.scanned)
-            if nl >= 0:
-                line = bytes(self.buf[:nl])
-                del self.buf[: nl + 1]
-                self.scanned = 0
+            line = self.lines.pop()
+            if line is not None:
                 try:
                     msg = json.loads(line, parse_constant=_bad_constant)
                 except (ValueError, RecursionError):
@@ -83,8 +80,7 @@ class ChildChannel:
                 if type(msg) is dict and any(k in msg for k in wanted):
                     return msg
                 continue
-            self.scanned = len(self.buf)
-            if len(self.buf) > MAX_LINE:
+            if len(self.lines) > MAX_LINE:
                 self.dead = True
                 return {"bad": "reply larger than %d MiB" % (MAX_LINE >> 20)}
             remaining = deadline - time.monotonic()
@@ -101,7 +97,7 @@ class ChildChannel:
             if not chunk:
                 self.dead = True
                 raise ChildGone()
-            self.buf += chunk
+            self.lines.feed(chunk)
 
 
 def _bad_constant(name):
@@ -366,11 +362,7 @@ def program_message(job):
         source = source + "\n" + job["setup"]
     if len(source) > COMPILE_HERE_CHARS:
         return {"source": source}
-    import base64
-    import marshal
-
-    code = compile(source, "<string>", "exec", dont_inherit=True)
-    return {"code": base64.b64encode(marshal.dumps(code)).decode("ascii")}
+    return fr_serve.code_field(compile(source, "<string>", "exec", dont_inherit=True))
 
 
 def _load(session, job, names, remaining_s):
@@ -723,8 +715,7 @@ def main(worker_sock, judge_fd, worker_pid):
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     jobs = {}
-    judge_buf = bytearray()
-    judge_scanned = 0  # judge lines can be tens of MiB (EvalPlus inputs): each chunk is searched for a newline once
+    judge_lines = fr_io.LineBuffer()
     judge_open = True
     wbuf = bytearray()
     pending = []  # (id, fd) received before their judge line
@@ -743,15 +734,11 @@ def main(worker_sock, judge_fd, worker_pid):
             chunk = os.read(judge_fd, fr_io.READ_CHUNK)
             if not chunk:
                 judge_open = False
-            judge_buf += chunk
+            judge_lines.feed(chunk)
             while True:
-                nl = judge_buf.find(b"\n", judge_scanned)
-                if nl < 0:
-                    judge_scanned = len(judge_buf)
+                line = judge_lines.pop()
+                if line is None:
                     break
-                line = bytes(judge_buf[:nl])
-                del judge_buf[: nl + 1]
-                judge_scanned = 0
                 if line.strip():
                     j = json.loads(line)
                     jobs[j.get("id")] = j

@@ -25,11 +25,12 @@ def install_alarm():
 
 
 def prepare(job):
-    """Work done in the parent before the fork (strings built there are not copied page by page in the child)."""
+    """Work done in the job's child right after it read its payload, before its limits are set and before any job
+    code runs (the warm parent never holds a job's code)."""
     if job.get("harness") == "check":
         source = job["program"] + "\n" + job.get("test", "") + "\n" + "check(" + job["entryPoint"] + ")"
-        # Compiling here keeps the compiler's allocations out of the child. Compiling runs no code; a syntax error
-        # is kept and raised in the child, where exec would have raised it, with the same "<string>" file name.
+        # Compiling runs no code; a syntax error is kept and raised later, where exec would have raised it, with the
+        # same "<string>" file name.
         try:
             job["_code"] = compile(source, "<string>", "exec")
         except BaseException as e:  # SyntaxError, or the compiler's RecursionError/MemoryError on absurd input

@@ -18,3 +18,32 @@ def read_exactly(fd, n):
         chunks.append(chunk)
         n -= len(chunk)
     return b"".join(chunks)
+
+
+class LineBuffer:
+    """Bytes as they arrive, handed out a newline-terminated line at a time. Each byte is searched for the newline
+    once, however long a line grows (EvalPlus inputs and outputs make lines of tens of MiB)."""
+
+    def __init__(self):
+        self.buf = bytearray()
+        self.scanned = 0  # bytes at the start of buf known to hold no newline
+
+    def __len__(self):
+        return len(self.buf)
+
+    def feed(self, chunk):
+        self.buf += chunk
+
+    def has_line(self):
+        return self.buf.find(b"\n", self.scanned) >= 0
+
+    def pop(self):
+        """The next complete line without its newline, or None until one has arrived."""
+        nl = self.buf.find(b"\n", self.scanned)
+        if nl < 0:
+            self.scanned = len(self.buf)
+            return None
+        line = bytes(self.buf[:nl])
+        del self.buf[: nl + 1]
+        self.scanned = 0
+        return line

@@ -39,8 +39,7 @@ class Channel:
 
     def __init__(self, fd):
         self.fd = fd
-        self.buf = bytearray()
-        self.scanned = 0  # bytes of buf known to hold no newline: each chunk is searched once, even in a huge line
+        self.lines = fr_io.LineBuffer()
         self._write = os.write
         self._read = os.read
 
@@ -54,25 +53,20 @@ class Channel:
         """Whether the comparer has sent something we have not read yet."""
         import select
 
-        if b"\n" in self.buf:
+        if self.lines.has_line():
             return True
         r, _, _ = select.select([self.fd], [], [], 0)
         return bool(r)
 
     def recv(self):
         while True:
-            nl = self.buf.find(b"\n", self.scanned)
-            if nl >= 0:
-                break
-            self.scanned = len(self.buf)
+            line = self.lines.pop()
+            if line is not None:
+                return line.decode("utf-8", "surrogatepass")
             chunk = self._read(self.fd, fr_io.READ_CHUNK)
             if not chunk:
                 return None
-            self.buf += chunk
-        line = bytes(self.buf[:nl])
-        del self.buf[: nl + 1]
-        self.scanned = 0
-        return line.decode("utf-8", "surrogatepass")
+            self.lines.feed(chunk)
 
 
 def _arm(seconds):
@@ -101,6 +95,14 @@ def _encode_reply(reply):
     import json
 
     return json.dumps(reply, separators=(",", ":"), allow_nan=False)
+
+
+def code_field(code):
+    """How the comparer sends a compiled program in its first message (read back by _program_code)."""
+    import binascii
+    import marshal
+
+    return {"code": binascii.b2a_base64(marshal.dumps(code), newline=False).decode("ascii")}
 
 
 def _program_code(msg):
@@ -271,10 +273,7 @@ def rehearse(rounds=24):
     a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         code = compile(_REHEARSAL_PROGRAM, "<string>", "exec", dont_inherit=True)
-        import binascii
-        import marshal
-
-        requests = [{"op": "load", "names": ["rehearse", "missing"], "limit_s": 3.0, "code": binascii.b2a_base64(marshal.dumps(code), newline=False).decode("ascii")}]
+        requests = [{"op": "load", "names": ["rehearse", "missing"], "limit_s": 3.0, **code_field(code)}]
         samples = ([1, 2.5, -3], "a"), ((4, 5), "b"), ([], "c"), ({"k": [1]}, "d"), ([0.5] * 3, "raise"), ({7, 8}, "e"), (b"xy", "f")
         for i in range(rounds):
             args, label = samples[i % len(samples)]
@@ -283,18 +282,8 @@ def rehearse(rounds=24):
         data = "".join(json.dumps(r, separators=(",", ":")) + "\n" for r in requests).encode()
         a.sendall(data)
         a.shutdown(socket.SHUT_WR)
+        # The replies (a few KiB) stay unread in a's buffer; closing it discards them.
         serve(b.fileno(), False)
-        a.setblocking(False)
-        replies = b""
-        try:
-            while True:
-                chunk = a.recv(1 << 16)
-                if not chunk:
-                    break
-                replies += chunk
-        except BlockingIOError:
-            pass
-        return replies.count(b"\n")
     finally:
         a.close()
         b.close()

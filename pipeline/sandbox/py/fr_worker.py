@@ -19,10 +19,7 @@ import sys
 import time
 
 import fr_child
-import fr_guard
 import fr_io
-
-REAL = fr_guard.REAL
 
 JOB_FD = 3
 RESULT_FD = 4
@@ -273,7 +270,7 @@ class Comparer:
 
     def __init__(self, sock):
         self.sock = sock
-        self.buf = bytearray()
+        self.lines = fr_io.LineBuffer()
 
     def hand_over(self, job_id, fd):
         socket.send_fds(self.sock, [b"%d\n" % job_id], [fd])
@@ -283,16 +280,11 @@ class Comparer:
         chunk = self.sock.recv(fr_io.READ_CHUNK)
         if not chunk:
             raise EOFError("comparer gone")
-        # Only the new bytes can hold a newline the earlier search did not find: long verdicts take no quadratic scan.
-        start = len(self.buf)
-        self.buf += chunk
+        self.lines.feed(chunk)
         while True:
-            nl = self.buf.find(b"\n", start)
-            start = 0
-            if nl < 0:
+            line = self.lines.pop()
+            if line is None:
                 return None
-            line = bytes(self.buf[:nl])
-            del self.buf[: nl + 1]
             msg = json.loads(line)
             if msg.get("id") == job_id:
                 return msg.get("verdict")
@@ -397,10 +389,10 @@ def main(comparer_sock, zygote_sock, limits):
     while True:
         # Each job: 8 hex digits, a header of that many bytes (routing and limits only), then the payload (program,
         # tests), which the job's child reads itself. Unbuffered reads, so not one payload byte lands here.
-        size = fr_child.read_exactly(JOB_FD, 8)
+        size = fr_io.read_exactly(JOB_FD, 8)
         if len(size) < 8:
             os._exit(0)
-        job = json.loads(fr_child.read_exactly(JOB_FD, int(size, 16)))
+        job = json.loads(fr_io.read_exactly(JOB_FD, int(size, 16)))
         try:
             answer = run_job(job, limits, comparer, zygote)
         except (EOFError, ZygoteGone) as e:

@@ -25,9 +25,9 @@ if HERE not in sys.path:
     sys.path.insert(0, HERE)
 
 import fr_child  # noqa: E402  (needs the path set above)
-import fr_codec  # noqa: E402,F401  (loaded here so forked children start with it)
 import fr_guard  # noqa: E402
 import fr_harness  # noqa: E402
+import fr_io  # noqa: E402
 import fr_serve  # noqa: E402
 
 REAL = fr_guard.REAL
@@ -112,7 +112,7 @@ def drain_payload(n):
     pid = REAL["fork"]()
     if pid == 0:
         try:
-            fr_child.read_exactly(JOB_FD, n)
+            fr_io.read_exactly(JOB_FD, n)
         finally:
             os._exit(0)
     os.waitpid(pid, 0)
@@ -131,7 +131,7 @@ def fork_job(ctl, job, limits, nonce, work, out_w, chan):
     if pid == 0:
         try:
             if outside:
-                fr_child.serve_main(plan, chan, out_w, JOB_FD)
+                fr_child.serve_main(plan, chan, out_w)
             else:
                 fr_child.main(plan, chan, out_w, JOB_FD)
         finally:
