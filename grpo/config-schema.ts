@@ -14,6 +14,11 @@ export const GrpoSchema = z.strictObject({
   policyRole: z.string().default('policy'),
   workerRole: z.string().default('worker'),
   baseModel: z.string().default('').describe('Recorded in run.json for the trainer (e.g. the HF id of the student).'),
+  tokenizer: z
+    .string()
+    .optional()
+    .describe("The policy's tokenizer directory (or its tokenizer_config.json), read locally: run.json records the sha256 of its chat template. Without it run.json says null."),
+  tokenizerRevision: z.string().min(1).optional().describe('The tokenizer revision (a Hub commit or tag) for run.json; read from a Hugging Face cache path (snapshots/<commit>/) when not given.'),
   datasets: z.array(GrpoDatasetSchema).min(1).default([{ name: 'mbpp' }]),
   partition: z.enum(['train', 'validation', 'test', 'all']).default('train'),
   maxPrompts: z.int().positive().optional(),

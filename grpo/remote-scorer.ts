@@ -1,65 +1,57 @@
-// Scores one meta-agent reply for trainers that call us (verl compute_score shim, OpenRLHF remote reward): parse, run, reward.
-import type { Gateway } from '../pipeline/gateway/gateway.ts';
-import type { Executor } from '../pipeline/sandbox/executor.ts';
+// Scores meta-agent replies for trainers that call us (verl's compute_score shim, OpenRLHF's remote reward): resolve the
+// task, judge each reply as the in-run step does, then score each prompt's replies together with the same function.
 import type { ReplyChecker } from '../pipeline/workflow/check-reply.ts';
-import { scoreWorkflow } from '../pipeline/workflow/score-workflow.ts';
-import type { WorkflowFailureCode } from '../pipeline/workflow/failures.ts';
-import type { WorkflowMetrics } from '../pipeline/workflow/metrics.ts';
-import { scoreSample } from '../rewards/combine.ts';
 import type { RewardConfig } from '../rewards/config-schema.ts';
-import type { StepQuery } from './run-step.ts';
+import { judgeReply, type JudgeDeps } from './judge.ts';
+import { scoreJudgedGroup, type ScoredGroupSample } from './reward-hooks.ts';
+import type { TaskRef, TaskResolver } from './task-resolver.ts';
 
-export interface RemoteScoreDeps {
-  gateway: Gateway;
-  executor: Executor;
+export interface RemoteScoreDeps extends JudgeDeps {
   checkReply: ReplyChecker;
   rewards: RewardConfig;
-  workerRole: string;
-  hiddenRuns: number;
-  /** Prompts by uid (`<dataset>:<task id>`). */
-  prompts: ReadonlyMap<string, StepQuery>;
+  resolveTask: TaskResolver;
+  /** How a reply is judged; judgeReply unless a test stands in for the sandbox. */
+  judge?: typeof judgeReply;
 }
 
-/** ground_truth is what our prompt dataset stores: JSON naming the task, never its tests. */
-export function taskUidOf(groundTruth: string, dataSource: string): string {
-  try {
-    const g = JSON.parse(groundTruth) as Record<string, unknown>;
-    if (typeof g.prompt_uid === 'string') return g.prompt_uid;
-    const id = g.task_id ?? g.taskId;
-    const ds = g.dataset ?? dataSource;
-    if (typeof id === 'string' && typeof ds === 'string') return `${ds}:${id}`;
-  } catch {
-    // Not JSON: a bare task id.
-  }
-  return groundTruth.includes(':') ? groundTruth : `${dataSource}:${groundTruth}`;
+export interface ScoreItem {
+  reply: string;
+  ref: TaskRef;
 }
 
-export async function scoreReply(reply: string, uid: string, deps: RemoteScoreDeps, signal?: AbortSignal): Promise<{ score: number; components: Record<string, number>; reason: string | null }> {
-  const q = deps.prompts.get(uid);
-  if (q === undefined) throw new Error(`unknown task ${uid}`);
-  const checked = await deps.checkReply(reply);
-  if (!checked.ok) {
-    const s = scoreSample({ failures: checked.failures.map((f) => f.code as WorkflowFailureCode), metrics: null, graph: '', runs: [] }, deps.rewards);
-    return { score: s.reward ?? 0, components: s.components, reason: s.reason };
-  }
-  const hidden = await scoreWorkflow({ graph: checked.graph, prompt: checked.prompt }, q.task, {
-    gateway: deps.gateway,
-    executor: deps.executor,
-    workerRole: deps.workerRole,
-    runs: deps.hiddenRuns,
-    tests: 'hidden',
-    runKey: `remote/${uid}`,
-    callContext: { stage: 'grpo-score', queryId: uid },
-    ...(signal !== undefined ? { signal } : {}),
-  });
-  const s = scoreSample(
-    {
-      failures: [],
-      metrics: checked.metrics as unknown as WorkflowMetrics,
-      graph: checked.graph,
-      runs: hidden.runs.map((r) => ({ passRate: r.run.status === 'ok' ? r.passRate : null, status: r.run.status, totals: r.run.totals })),
-    },
-    deps.rewards,
+export interface RemoteScore extends ScoredGroupSample {
+  /** `<dataset>:<task id>` of the resolved task. */
+  uid: string;
+  status: string;
+  /** Mean hidden pass rate over the executions (0 when none ran). */
+  passRate: number;
+}
+
+/**
+ * Scores a batch. Replies to the same task form one group, as the G samples of a prompt do in-run, so the diversity
+ * component compares them with each other; a reply alone in its group gets diversity 0, as a group of one does in-run.
+ * Unknown tasks throw UnknownTaskError before any reply runs. An unscorable reply keeps reward null: the HTTP layer
+ * decides how to say so, never by sending 0.
+ */
+export async function scoreReplies(items: readonly ScoreItem[], deps: RemoteScoreDeps, signal?: AbortSignal): Promise<RemoteScore[]> {
+  const queries = await Promise.all(items.map((it) => deps.resolveTask(it.ref)));
+  const judged = await Promise.all(
+    items.map((it, i) => {
+      const q = queries[i] as (typeof queries)[number];
+      return (deps.judge ?? judgeReply)(it.reply, q.task, deps, { runKey: `remote/${q.uid}/${i}`, context: { stage: 'grpo-score', queryId: q.uid }, ...(signal !== undefined ? { signal } : {}) });
+    }),
   );
-  return { score: s.reward ?? 0, components: s.components, reason: s.reason };
+  const out: RemoteScore[] = new Array(items.length);
+  const byUid = new Map<string, number[]>();
+  queries.forEach((q, i) => byUid.set(q.uid, [...(byUid.get(q.uid) ?? []), i]));
+  for (const [uid, idx] of byUid) {
+    const group = idx.map((i) => judged[i] as (typeof judged)[number]);
+    scoreJudgedGroup(group, deps.rewards).forEach((s, k) => {
+      const i = idx[k] as number;
+      const j = group[k] as (typeof group)[number];
+      const rates = j.passRates;
+      out[i] = { ...s, uid, status: j.status, passRate: rates.length === 0 ? 0 : rates.reduce((a, b) => a + b, 0) / rates.length };
+    });
+  }
+  return out;
 }

@@ -1,6 +1,5 @@
 // The GRPO stage: step after step of pipelined rollouts, written to the grpo-exchange/v1 layout for an external trainer,
 // with policy versions from the trainer, the HTTP exchange served alongside, metrics per step, resumable at any point.
-import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { PipelineError } from '../pipeline/errors.ts';
@@ -11,10 +10,18 @@ import type { RunStore } from '../pipeline/store/run-dir.ts';
 import type { Logger } from '../pipeline/log/logger.ts';
 import type { ReplyChecker } from '../pipeline/workflow/check-reply.ts';
 import type { GrpoConfig } from './config-schema.ts';
-import { selectPrompts } from './select-prompts.ts';
+import { selectPrompts, selectValidationPrompts } from './select-prompts.ts';
+import { tokenizerIdentity } from './tokenizer-identity.ts';
+import { writePromptSet, type PromptSetResult } from './exchange/prompt-set.ts';
+import { policyMessages } from './policy-prompt.ts';
+import { datasetOfSource } from './task-resolver.ts';
+import type { RlQuery, RlSplit } from '../pipeline/export/rl-prompts.ts';
+import type { StepQuery } from './run-step.ts';
 import { runStep, type StepResult } from './run-step.ts';
 import { rewardHooks } from './reward-hooks.ts';
-import { scoreReply, taskUidOf, type RemoteScoreDeps } from './remote-scorer.ts';
+import type { RemoteScoreDeps } from './remote-scorer.ts';
+import { openRlhfScorer, verlScorer } from './score-routes.ts';
+import { createTaskResolver } from './task-resolver.ts';
 import { writeStep, removeStaleStepTmpDirs } from './exchange/rollout-writer.ts';
 import { listCommittedSteps } from './exchange/rollout-reader.ts';
 import { readRunManifest, writeRunManifest } from './exchange/run-manifest.ts';
@@ -70,6 +77,8 @@ export interface StepMetrics {
 
 export interface GrpoSummary {
   steps: number;
+  /** datasets/rl/ of the exchange; a split with 0 rows has no file. */
+  promptSet: PromptSetResult[];
   stepsThisRun: number;
   firstStep: number;
   exchangeRoot: string;
@@ -124,7 +133,6 @@ export async function runGrpo(deps: GrpoDeps): Promise<GrpoSummary> {
   await mkdir(root, { recursive: true });
   const prompts = await selectPrompts(cfg, deps.seed, deps.dataDir);
   if (prompts.length === 0) throw new PipelineError('config-invalid', 'grpo has no prompts: check grpo.datasets and grpo.partition');
-  const byUid = new Map(prompts.map((p) => [p.uid, p]));
 
   // run.json once; a resumed run must keep the same group size and advantage settings.
   const existing = await readRunManifest(root);
@@ -133,8 +141,7 @@ export async function runGrpo(deps: GrpoDeps): Promise<GrpoSummary> {
       schema: 'grpo-exchange/v1',
       run_id: store.id,
       base_model: cfg.baseModel || deps.policyModel,
-      tokenizer_revision: 'unknown',
-      chat_template_sha256: createHash('sha256').update('server-side chat template').digest('hex'),
+      ...(await tokenizerIdentity(cfg.tokenizer, cfg.tokenizerRevision)),
       group_size: cfg.groupSize,
       advantage: cfg.advantage,
       created_at: new Date().toISOString(),
@@ -142,6 +149,17 @@ export async function runGrpo(deps: GrpoDeps): Promise<GrpoSummary> {
   } else if (existing.group_size !== cfg.groupSize) {
     throw new PipelineError('usage', `${root} was started with group size ${existing.group_size}, the config says ${cfg.groupSize}`);
   }
+  // The prompt set beside the rollouts (§10.1): what this run samples, and held-out prompts for the trainer's validation.
+  const asRl = (q: StepQuery, split: RlSplit): RlQuery => ({
+    queryId: q.uid,
+    dataset: datasetOfSource(q.dataSource),
+    taskId: q.task.id,
+    entryPoint: q.task.entryPoint,
+    split,
+    prompt: policyMessages(q.task.prompt, q.task.entryPoint),
+  });
+  const validation = await selectValidationPrompts(cfg, deps.seed, deps.dataDir);
+  const promptSet = await writePromptSet(root, [...prompts.map((q) => asRl(q, 'train')), ...validation.map((q) => asRl(q, 'validation'))]);
   if ((await readPolicy(root)) === null) await publishPolicy(root, { version: 0, served_model: deps.policyModel, source: 'disk' });
   await removeStaleStepTmpDirs(root);
 
@@ -154,7 +172,20 @@ export async function runGrpo(deps: GrpoDeps): Promise<GrpoSummary> {
     }
   };
 
-  const remote: RemoteScoreDeps = { gateway: deps.gateway, executor: deps.executor, checkReply: deps.checkReply, rewards: cfg.rewards, workerRole: cfg.workerRole, hiddenRuns: cfg.hiddenRuns, prompts: byUid };
+  const remote: RemoteScoreDeps = {
+    gateway: deps.gateway,
+    executor: deps.executor,
+    checkReply: deps.checkReply,
+    rewards: cfg.rewards,
+    workerRole: cfg.workerRole,
+    hiddenRuns: cfg.hiddenRuns,
+    runLimits: cfg.runLimits,
+    resolveTask: createTaskResolver({
+      dataDir: deps.dataDir,
+      known: prompts,
+      versions: new Map(cfg.datasets.flatMap((d) => (d.version !== undefined ? [[d.name, d.version] as const] : []))),
+    }),
+  };
   const token = cfg.exchange.tokenEnv !== undefined ? process.env[cfg.exchange.tokenEnv] : undefined;
   if (cfg.exchange.tokenEnv !== undefined && (token === undefined || token === '')) {
     throw new PipelineError('env-missing', `grpo.exchange.tokenEnv names ${cfg.exchange.tokenEnv}, which is not set`);
@@ -164,14 +195,8 @@ export async function runGrpo(deps: GrpoDeps): Promise<GrpoSummary> {
     host: cfg.exchange.host,
     port: cfg.exchange.port,
     ...(token !== undefined ? { token } : {}),
-    scorer: async (req, signal) => {
-      const r = await scoreReply(req.solution_str, taskUidOf(req.ground_truth, req.data_source), remote, signal);
-      return { score: r.score, ...r.components, reason: r.reason };
-    },
-    openrlhfScorer: async (req, signal) => {
-      const out = await Promise.all(req.query.map((q, i) => scoreReply(q.startsWith(req.prompts[i] ?? '') ? q.slice((req.prompts[i] ?? '').length) : q, taskUidOf(req.labels[i] ?? '', 'mbpp'), remote, signal)));
-      return { rewards: out.map((o) => o.score), scores: out.map((o) => o.score), extra_logs: { performance: out.map((o) => o.components.performance ?? 0) } };
-    },
+    scorer: verlScorer(remote),
+    openrlhfScorer: openRlhfScorer(remote),
     onPolicy: async (p) => {
       deps.logger.info({ version: p.version, source: p.source }, 'policy published');
     },
@@ -249,6 +274,7 @@ export async function runGrpo(deps: GrpoDeps): Promise<GrpoSummary> {
     const final = (await readPolicy(root)) ?? policy;
     return {
       steps: cfg.steps,
+      promptSet,
       stepsThisRun: all.length,
       firstStep: first,
       exchangeRoot: root,

@@ -7,6 +7,7 @@ import type { Task } from '../datasets/task.ts';
 import { promptIndices } from './prompt-cursor.ts';
 import { runSample, type SampleDeps, type SampleOutcome, type SampleSpec } from './sample.ts';
 import { buildSegments } from './token-sequence.ts';
+import type { RewardComponent } from '../rewards/combine.ts';
 
 export interface StepQuery {
   uid: string;
@@ -16,7 +17,7 @@ export interface StepQuery {
 
 export interface ScoredSample {
   reward: number | null;
-  components: Record<string, number>;
+  components: Record<RewardComponent, number>;
 }
 
 export interface StepSettings {
@@ -50,7 +51,7 @@ export interface RolloutRowDraft {
   logprobs: number[];
   prompt_len: number;
   reward: number | null;
-  reward_components: Record<string, number>;
+  reward_components: Record<RewardComponent, number>;
   advantage: number;
   policy_version_start: number;
   policy_version_end: number;

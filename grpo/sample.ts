@@ -6,7 +6,8 @@ import type { ChatMessage, ChatResult } from '../pipeline/gateway/types.ts';
 import type { Executor } from '../pipeline/sandbox/executor.ts';
 import type { ReplyChecker } from '../pipeline/workflow/check-reply.ts';
 import { scoreWorkflow, type ScoredRun } from '../pipeline/workflow/score-workflow.ts';
-import type { RunLimits, RunStatus, RunTotals } from '../pipeline/workflow/runtime/run-types.ts';
+import type { RunLimits } from '../pipeline/workflow/runtime/run-types.ts';
+import { judgeWorkflow, type JudgedReply } from './judge.ts';
 import { hash32 } from '../pipeline/random.ts';
 import type { Task } from '../datasets/task.ts';
 import { policyMessages, refineFeedback } from './policy-prompt.ts';
@@ -37,23 +38,15 @@ export interface SampleDeps {
   signal: AbortSignal;
 }
 
-export interface SampleOutcome {
+export interface SampleOutcome extends JudgedReply {
   spec: SampleSpec;
-  status: 'ok' | 'invalid-format' | 'no-solution' | 'sampling-failed' | 'timeout';
   turns: Turn[];
   messages: ChatMessage[];
   finishReason: string;
   truncated: boolean;
-  /** Format failure codes of the final reply (empty when it parsed and passed the checks). */
-  formatFailures: string[];
-  /** Workflow metrics of the final reply, when valid. */
-  metrics: Record<string, unknown> | null;
   /** Hidden-test pass rate per execution of the final workflow. */
   passRates: number[];
-  /** The hidden-test executions (status, pass rate, totals), for the reward. */
-  hiddenRuns: Array<{ passRate: number | null; status: RunStatus; totals: RunTotals }>;
   totals: { workerTokens: number; costUsd: number; wallS: number };
-  workflow: { graph: string; prompt: string } | null;
   policyVersionStart: number;
   policyVersionEnd: number;
   servedModel: string;
@@ -144,33 +137,22 @@ export async function runSample(spec: SampleSpec, deps: SampleDeps): Promise<Sam
     return { ...base, status: 'invalid-format', finishReason, truncated: finishReason === 'length', formatFailures, metrics, passRates: [], hiddenRuns: [], workflow, policyVersionEnd: deps.policyVersion() };
   }
   const t2 = performance.now();
-  const hidden = await scoreWorkflow(workflow, spec.task, {
-    gateway: deps.gateway,
-    executor: deps.executor,
-    workerRole: deps.workerRole,
-    limits: deps.runLimits,
-    runs: spec.hiddenRuns,
-    tests: 'hidden',
+  const hidden = await judgeWorkflow(workflow, spec.task, { gateway: deps.gateway, executor: deps.executor, workerRole: deps.workerRole, runLimits: deps.runLimits, hiddenRuns: spec.hiddenRuns }, {
     runKey: `grpo/${spec.step}/${spec.groupId}/${spec.sampleIdx}/final`,
-    callContext: { stage: 'grpo', queryId: spec.promptUid },
+    context: { stage: 'grpo', queryId: spec.promptUid },
     signal: deps.signal,
   });
   timings.executionMs += performance.now() - t2;
-  for (const r of hidden.runs) {
-    totals.workerTokens += r.run.totals.promptTokens + r.run.totals.completionTokens;
-    totals.costUsd += r.run.totals.cost;
-    totals.wallS = Math.max(totals.wallS, r.run.totals.wallMs / 1000);
-  }
-  const anySolution = hidden.runs.some((r) => r.run.status === 'ok');
+  Object.assign(totals, hidden.totals);
   return {
     ...base,
-    status: anySolution ? 'ok' : 'no-solution',
+    status: hidden.anySolution ? 'ok' : 'no-solution',
     finishReason,
     truncated: finishReason === 'length',
     formatFailures,
     metrics,
-    passRates: hidden.runs.map((r) => r.passRate),
-    hiddenRuns: hidden.runs.map((r) => ({ passRate: r.run.status === 'ok' ? r.passRate : null, status: r.run.status, totals: r.run.totals })),
+    passRates: hidden.passRates,
+    hiddenRuns: hidden.hiddenRuns,
     workflow,
     policyVersionEnd: deps.policyVersion(),
   };

@@ -12,6 +12,7 @@ const pair = (stem: string, ext: string): PerSplit => ({ train: `train.${stem}${
 export const LAYOUT = {
   messages: pair('messages', '.jsonl'),
   messagesParquet: pair('messages', '.parquet'),
+  promptCompletion: pair('prompt-completion', '.jsonl'),
   multiTurnMessages: pair('multiturn.messages', '.jsonl'),
   multiTurnMessagesParquet: pair('multiturn.messages', '.parquet'),
   sharegpt: pair('sharegpt', '.jsonl'),

@@ -4,7 +4,7 @@ import { PipelineError } from '../pipeline/errors.ts';
 import { writeFileAtomic } from '../pipeline/store/atomic-write.ts';
 import type { SftConfig } from './config-schema.ts';
 import type { Conversation } from './conversation.ts';
-import { singleTurnInstruction, taskText } from './instruction.ts';
+import { singleTurnInstruction, taskText } from '../pipeline/prompts/meta-agent.ts';
 import { LAYOUT } from './layout.ts';
 import { multiTurnSample } from './multi-turn.ts';
 import { readTraces, resolveSource } from './read-traces.ts';
@@ -13,8 +13,8 @@ import { singleTurnSample } from './single-turn.ts';
 import { splitOf } from './split.ts';
 import { distribution, type Distribution } from './stats.ts';
 import { conversationTokens, loadTokenCounter } from './token-count.ts';
-import type { RlQuery } from './formats/rl-prompts.ts';
-import { writeExport, type WrittenFile } from './write-export.ts';
+import type { RlQuery } from '../pipeline/export/rl-prompts.ts';
+import { writeExport, type SkippedFile, type WrittenFile } from './write-export.ts';
 
 export interface SftDeps {
   cfg: SftConfig;
@@ -51,6 +51,8 @@ export interface SftStats {
   multiTurn: ShapeStats;
   rl: { train: number; validation: number; promptTokens: Distribution };
   files: WrittenFile[];
+  /** Layout files with no rows in this export, not written (an empty split). */
+  skipped: SkippedFile[];
   warnings: string[];
 }
 
@@ -116,9 +118,10 @@ export async function runSft(deps: SftDeps): Promise<SftStats> {
     ],
   }));
 
-  const files = await writeExport({ outDir, format: cfg.reasoningFormat, singleTurn: single.map((x) => x.c), multiTurn: multi.map((x) => x.c), rl });
+  const { files, skipped } = await writeExport({ outDir, format: cfg.reasoningFormat, singleTurn: single.map((x) => x.c), multiTurn: multi.map((x) => x.c), rl });
   if (single.length === 0) warnings.push('no sample passed the filters: the SFT files are empty (see queries.dropped)');
-  else if (!single.some((x) => x.c.split === 'validation')) warnings.push('the validation split is empty (few queries, or sft.validationFraction is 0)');
+  else if (!single.some((x) => x.c.split === 'validation')) warnings.push('the validation split is empty (few queries, or sft.validationFraction is 0): no val.* SFT file was written');
+  if (rl.length > 0 && !rl.some((q) => q.split === 'validation')) warnings.push('the RL prompt set has no validation queries: rl/val.parquet was not written');
   if (cfg.reasoningFormat === 'separate-field') warnings.push('reasoning is in reasoning_content: LLaMA-Factory and verl single-turn SFT ignore that field');
 
   const stats: SftStats = {
@@ -140,6 +143,7 @@ export async function runSft(deps: SftDeps): Promise<SftStats> {
       promptTokens: distribution(rl.map((q) => q.prompt.reduce((n, m) => n + counter.count(m.content), 0))),
     },
     files,
+    skipped,
     warnings,
   };
   await writeFileAtomic(path.join(outDir, LAYOUT.stats), `${JSON.stringify(stats, null, 2)}\n`);

@@ -2,7 +2,7 @@
 import type { ReasoningFormat } from './config-schema.ts';
 import { assistantTurn } from './assistant-turn.ts';
 import type { Conversation } from './conversation.ts';
-import { singleTurnInstruction, taskText } from './instruction.ts';
+import { singleTurnInstruction, taskText } from '../pipeline/prompts/meta-agent.ts';
 import { renderWorkflow } from './render-workflow.ts';
 import type { Selected } from './select.ts';
 import type { Split } from './split.ts';

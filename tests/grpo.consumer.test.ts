@@ -58,7 +58,7 @@ function rowsOf(step: number, spec: StepSpec): RolloutRowInput[] {
       logprobs: [0, 0, 0, -0.5, -0.75, -0.0625],
       prompt_len: 3,
       reward,
-      reward_components: { pass_rate: reward },
+      reward_components: { performance: reward ?? 0, complexity: 0, efficiency: 0, diversity: 0, format: 0 },
       advantage: g.advantages[i] as number,
       policy_version_start: Math.max(0, step - 1),
       policy_version_end: Math.max(0, step - 1),

@@ -116,8 +116,8 @@ describe('grpo', () => {
     for (const row of rows) {
       expect(Number(row.num_turns)).toBe(2);
       const messages = JSON.parse(String(row.messages_json)) as Array<{ role: string; content: string }>;
-      expect(messages.map((m) => m.role)).toEqual(['user', 'assistant', 'user', 'assistant']);
-      expect(messages[2]!.content).toMatch(/public tests|could not be used/);
+      expect(messages.map((m) => m.role)).toEqual(['system', 'user', 'assistant', 'user', 'assistant']);
+      expect(messages[3]!.content).toMatch(/public tests|could not be used/);
     }
   }, 300_000);
 

@@ -63,7 +63,7 @@ function groupRows(g: GroupSpec, seed = 1): RolloutRowInput[] {
         logprobs,
         prompt_len: prompt.length,
         reward,
-        reward_components: reward === null ? {} : { pass_rate: reward, format_ok: 1, complexity: 0.25 * sampleIdx },
+        reward_components: { performance: reward ?? 0, complexity: 0.25 * sampleIdx, efficiency: 0, diversity: 0, format: 0 },
         advantage: g.advantages[sampleIdx] as number,
         policy_version_start: version,
         policy_version_end: version + (sampleIdx % 2),
@@ -150,7 +150,7 @@ describe('rollout steps on disk', () => {
     expect(manifest.files[0]).toEqual({ name: 'part-00000.parquet', rows: 13, bytes: bytes.byteLength, sha256: createHash('sha256').update(bytes).digest('hex') });
     const ab = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
     const tree = parquetSchema(parquetMetadata(ab));
-    // Physical/logical types as a Python reader sees them: real LIST and MAP groups, never strings.
+    // Physical/logical types as a Python reader sees them: real LIST groups and a struct, never strings or a MAP.
     const ids = leafOf(tree, 'input_ids');
     expect(ids.element.logical_type?.type).toBe('LIST');
     expect(ids.children[0]?.children[0]?.element.type).toBe('INT32');
@@ -159,11 +159,10 @@ describe('rollout steps on disk', () => {
     expect(mask?.logical_type).toMatchObject({ type: 'INTEGER', bitWidth: 8 });
     expect(leafOf(tree, 'logprobs').children[0]?.children[0]?.element.type).toBe('FLOAT');
     const rc = leafOf(tree, 'reward_components');
-    expect(rc.element.logical_type?.type).toBe('MAP');
-    expect(rc.children[0]?.children.map((c) => [c.element.name, c.element.type])).toEqual([
-      ['key', 'BYTE_ARRAY'],
-      ['value', 'DOUBLE'],
-    ]);
+    expect(rc.element.logical_type).toBeUndefined();
+    expect(rc.children.map((c) => [c.element.name, c.element.type, c.element.repetition_type])).toEqual(
+      ['performance', 'complexity', 'efficiency', 'diversity', 'format'].map((n) => [n, 'DOUBLE', 'REQUIRED']),
+    );
     expect(leafOf(tree, 'segment_idx').element.logical_type).toMatchObject({ type: 'INTEGER', bitWidth: 16 });
     expect(leafOf(tree, 'step').element.type).toBe('INT64');
     expect(leafOf(tree, 'truncated').element.type).toBe('BOOLEAN');
@@ -193,7 +192,7 @@ describe('rollout steps on disk', () => {
     }
   });
 
-  it('reads back in DuckDB with list/map column types, and the advantage column matches an independent recomputation from the reward column', async () => {
+  it('reads back in DuckDB with list/struct column types, and the advantage column matches an independent recomputation from the reward column', async () => {
     const root = await tmpDir();
     await writeStep(root, 3, verlStepRows(), extras());
     const glob = path.join(exchangePaths.stepDir(root, 3), 'part-*.parquet').replaceAll("'", "''");
@@ -216,7 +215,7 @@ describe('rollout steps on disk', () => {
         logprobs: 'FLOAT[]',
         prompt_len: 'INTEGER',
         reward: 'DOUBLE',
-        reward_components: 'MAP(VARCHAR, DOUBLE)',
+        reward_components: 'STRUCT(performance DOUBLE, complexity DOUBLE, efficiency DOUBLE, diversity DOUBLE, format DOUBLE)',
         advantage: 'DOUBLE',
         policy_version_start: 'BIGINT',
         truncated: 'BOOLEAN',
@@ -225,7 +224,7 @@ describe('rollout steps on disk', () => {
       });
       const rows = (
         await con.runAndReadAll(
-          `SELECT group_id, sample_idx, reward, advantage, len(input_ids) AS n, list_sum(loss_mask) AS trained, reward_components['pass_rate'] AS pass_rate
+          `SELECT group_id, sample_idx, reward, advantage, len(input_ids) AS n, list_sum(loss_mask) AS trained, reward_components.performance AS pass_rate
            FROM ${src} WHERE segment_idx = 0 ORDER BY group_id, sample_idx`,
         )
       ).getRowObjectsJson();

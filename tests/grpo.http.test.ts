@@ -38,7 +38,7 @@ function stepRows(step: number): RolloutRowInput[] {
       logprobs: [0, 0, 0, -0.25, -1.5, -0.125],
       prompt_len: 3,
       reward,
-      reward_components: { pass_rate: reward },
+      reward_components: { performance: reward ?? 0, complexity: 0, efficiency: 0, diversity: 0, format: 0 },
       advantage: advs[i] as number,
       policy_version_start: step,
       policy_version_end: step,
@@ -144,6 +144,33 @@ describe('exchange HTTP server', () => {
     expect(await call(srv, 'GET', '/v1/health', undefined, { authorization: `bearer   ${token}` })).toMatchObject({ status: 200 });
   });
 
+  it('accepts the token in the URL query on the scoring routes only (OpenRLHF posts to --remote_rm_url without headers)', async () => {
+    const token = 'exchange-secret-token-123';
+    const { srv } = await start({
+      token,
+      scorer: async () => ({ score: 1 }),
+      openrlhfScorer: async (req) => ({ rewards: req.query.map(() => 0.5) }),
+    });
+    const q = `?token=${encodeURIComponent(token)}`;
+    expect(await call(srv, 'POST', `/v1/score/openrlhf${q}`, { query: ['p r'], prompts: ['p '], labels: ['x'] })).toMatchObject({ status: 200, body: { rewards: [0.5] } });
+    expect(await call(srv, 'POST', `/v1/score${q}`, { data_source: 'x', solution_str: 'y', ground_truth: 'z' })).toMatchObject({ status: 200, body: { score: 1 } });
+    for (const bad of ['?token=wrong', `?token=${token}x`, '?token=', `?tok=${token}`]) {
+      const r = await call(srv, 'POST', `/v1/score/openrlhf${bad}`, { query: ['p r'], prompts: ['p '], labels: ['x'] });
+      expect(r.status, bad).toBe(401);
+      expect(r.text).not.toContain(token);
+    }
+    // Everything else still needs the header: a token in a URL ends up in proxies' logs, so it opens only what must.
+    for (const [method, path] of [
+      ['GET', '/v1/run'],
+      ['GET', '/v1/rollouts/next'],
+      ['POST', '/v1/rollouts/1/ack'],
+      ['POST', '/v1/policy'],
+      ['GET', '/v1/health'],
+    ] as const) {
+      expect((await call(srv, method, `${path}${q}`, method === 'POST' ? {} : undefined)).status, path).toBe(401);
+    }
+  });
+
   it('long-polls: 204 when nothing is committed, then returns a step committed while the request waits', async () => {
     const { root, srv } = await start();
     expect((await call(srv, 'GET', '/v1/rollouts/next?consumer=trl&wait_s=0')).status).toBe(204);
@@ -170,7 +197,7 @@ describe('exchange HTTP server', () => {
       ['s4-g1', 4, 'p1', 'bigcodebench', 4],
     ]);
     expect(payload.groups[1]?.samples.map((s) => s.reward)).toEqual([0.9, 0.1, 0.5, 0.3]);
-    expect(payload.groups[0]?.samples[0]).toMatchObject({ input_ids: [151644, 872, 198, 100, 200, 151645], loss_mask: [0, 0, 0, 1, 1, 1], reward_components: { pass_rate: 1 }, step: 4 });
+    expect(payload.groups[0]?.samples[0]).toMatchObject({ input_ids: [151644, 872, 198, 100, 200, 151645], loss_mask: [0, 0, 0, 1, 1, 1], reward_components: { performance: 1, complexity: 0, efficiency: 0, diversity: 0, format: 0 }, step: 4 });
   });
 
   it('caps wait_s, and validates consumer and wait_s', async () => {
@@ -232,7 +259,7 @@ describe('exchange HTTP server', () => {
     expect(await call(bare.srv, 'POST', '/v1/score/openrlhf', { query: [], prompts: [], labels: [] })).toMatchObject({ status: 501 });
 
     const { srv } = await start({
-      scorer: async (req) => ({ score: req.solution_str === req.ground_truth ? 1 : 0, data_source_seen: req.data_source, idx: req.extra_info?.index ?? null }),
+      scorer: async (req) => ({ score: req.solution_str === req.ground_truth ? 1 : 0, data_source_seen: req.data_source, idx: Number(req.extra_info?.index ?? -1) }),
       openrlhfScorer: async (req) => ({ rewards: req.query.map((q, i) => (q.slice((req.prompts[i] ?? '').length) === req.labels[i] ? 1 : 0)), extra_logs: { len: req.query.map((q) => q.length) } }),
     });
     expect(await call(srv, 'POST', '/v1/score', { data_source: 'bcb', solution_str: '42', ground_truth: '42', extra_info: { index: 7 } })).toMatchObject({
@@ -251,6 +278,9 @@ describe('exchange HTTP server', () => {
 
     const broken = await start({ scorer: async () => ({ score: 'high' }) as never });
     expect(await call(broken.srv, 'POST', '/v1/score', { data_source: 'x', solution_str: 'y', ground_truth: 'z' })).toMatchObject({ status: 500, body: { error: 'scorer-invalid' } });
+    // verl averages every key it gets back: a null (or an object) in the reply is refused here, not sent to the trainer.
+    const withNull = await start({ scorer: async () => ({ score: 1, reason: null }) as never });
+    expect(await call(withNull.srv, 'POST', '/v1/score', { data_source: 'x', solution_str: 'y', ground_truth: 'z' })).toMatchObject({ status: 500, body: { error: 'scorer-invalid' } });
   });
 
   it('refuses bodies over maxBodyBytes with 413, declared or streamed', async () => {

@@ -60,6 +60,11 @@ async function inProcess(args: string[]): Promise<CliResult> {
   }
 }
 
+/** Rows of a split's file; an empty split has no file at all (sft never writes 0-row files), so absent means none. */
+async function splitRows(file: string): Promise<Row[]> {
+  return existsSync(file) ? jsonl(file) : [];
+}
+
 async function jsonl(file: string): Promise<Row[]> {
   const text = await readFile(file, 'utf8');
   return text
@@ -200,7 +205,7 @@ describe('sft export', () => {
     expect(stats.traces).toBe(traces.length);
     const dropped = Object.values(stats.queries.dropped).reduce((a, b) => a + (b ?? 0), 0);
     expect(stats.queries.kept + dropped).toBe(traces.length);
-    expect(stats.singleTurn.train + stats.singleTurn.validation).toBe((await jsonl(path.join(run, 'sft', 'train.messages.jsonl'))).length + (await jsonl(path.join(run, 'sft', 'val.messages.jsonl'))).length);
+    expect(stats.singleTurn.train + stats.singleTurn.validation).toBe((await splitRows(path.join(run, 'sft', 'train.messages.jsonl'))).length + (await splitRows(path.join(run, 'sft', 'val.messages.jsonl'))).length);
     expect(stats.singleTurn.tokens.p50).toBeGreaterThan(0);
     expect(stats.tokenCounter).toMatch(/^estimate: ceil\(chars \/ 3\.5\)/);
     // Only queries whose best workflow passed every hidden test are in the default export.
@@ -393,7 +398,7 @@ describe('sft export', () => {
     expect(stats.traces).toBe(2 * traces.length);
     expect(stats.queries.kept).toBe(allStats.queries.kept);
     expect(stats.queries.dropped['duplicate-query']).toBe(allStats.queries.kept);
-    const kept = [...(await jsonl(path.join(out, 'train.messages.jsonl'))), ...(await jsonl(path.join(out, 'val.messages.jsonl')))].map((r) => messagesBytes(r.messages as Msg[]));
+    const kept = [...(await splitRows(path.join(out, 'train.messages.jsonl'))), ...(await splitRows(path.join(out, 'val.messages.jsonl')))].map((r) => messagesBytes(r.messages as Msg[]));
     expect(kept.every((n) => n <= limit)).toBe(true);
     expect(kept).toHaveLength(lengths.filter((n) => n <= limit).length);
     expect(stats.singleTurn.droppedTooLong).toBe(lengths.length - kept.length);

@@ -91,7 +91,11 @@ export async function readJsonBody<S extends z.ZodType>(req: IncomingMessage, ma
  */
 export function bearerMatches(header: string | undefined, token: string): boolean {
   const m = /^Bearer\s+(\S+)\s*$/i.exec(header ?? '');
-  const given = m?.[1] ?? '';
+  return tokenMatches(m?.[1] ?? '', token);
+}
+
+/** Constant-time comparison of a presented token (hashed first, so lengths leak nothing either). */
+export function tokenMatches(given: string, token: string): boolean {
   const a = createHash('sha256').update(given).digest();
   const b = createHash('sha256').update(token).digest();
   return timingSafeEqual(a, b) && given.length > 0;

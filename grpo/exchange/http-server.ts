@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { ackedConsumers, unackedSteps, writeAck } from './acks.ts';
 import { isExchangeError, type ExchangeReason } from './errors.ts';
-import { bearerMatches, HttpError, readJsonBody, sendError, sendJson, sendText } from './http-io.ts';
+import { bearerMatches, HttpError, tokenMatches, readJsonBody, sendError, sendJson, sendText } from './http-io.ts';
 import { publishPolicy, readPolicy } from './policy-store.ts';
 import { isStepCommitted, readStepManifest, readStepPayload } from './rollout-reader.ts';
 import { readRunManifest } from './run-manifest.ts';
@@ -69,6 +69,11 @@ interface Route {
   method: 'GET' | 'POST';
   path: RegExp;
   name: string;
+  /**
+   * Also accept the token as `?token=` in the URL. Only for the scoring routes: OpenRLHF posts to `--remote_rm_url`
+   * with no headers at all, so a URL is the only place it can carry one. The server logs no URL.
+   */
+  queryToken?: boolean;
   handle: (ctx: Ctx) => Promise<void>;
 }
 
@@ -222,6 +227,7 @@ export async function startExchangeServer(opts: ExchangeServerOptions): Promise<
       method: 'POST',
       path: /^\/v1\/score$/,
       name: 'score',
+      queryToken: true,
       handle: async ({ req, res, signal }) => {
         if (opts.scorer === undefined) {
           req.resume();
@@ -237,6 +243,7 @@ export async function startExchangeServer(opts: ExchangeServerOptions): Promise<
       method: 'POST',
       path: /^\/v1\/score\/openrlhf$/,
       name: 'score-openrlhf',
+      queryToken: true,
       handle: async ({ req, res, signal }) => {
         if (opts.openrlhfScorer === undefined) {
           req.resume();
@@ -262,11 +269,15 @@ export async function startExchangeServer(opts: ExchangeServerOptions): Promise<
       if (!res.writableFinished) reqAbort.abort();
     });
     try {
-      if (opts.token !== undefined && !bearerMatches(req.headers.authorization, opts.token)) {
-        req.resume();
-        throw new HttpError(401, 'unauthorized', 'missing or wrong bearer token');
-      }
       const onPath = routes.filter((r) => r.path.test(url.pathname));
+      if (opts.token !== undefined && !bearerMatches(req.headers.authorization, opts.token)) {
+        const inQuery = url.searchParams.get('token');
+        const queryOk = inQuery !== null && onPath.some((r) => r.queryToken === true) && tokenMatches(inQuery, opts.token);
+        if (!queryOk) {
+          req.resume();
+          throw new HttpError(401, 'unauthorized', 'missing or wrong bearer token');
+        }
+      }
       if (onPath.length === 0) {
         req.resume();
         throw new HttpError(404, 'not-found', `no endpoint ${url.pathname}`);

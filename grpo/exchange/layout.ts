@@ -26,6 +26,8 @@ export function partFileName(index: number): string {
 
 export const exchangePaths = {
   runJson: (root: string): string => path.join(root, 'run.json'),
+  /** The prompt set trainers read (§10.1, §10.2): `datasets/rl/train.parquet` and `val.parquet`. */
+  rlPrompts: (root: string, split: 'train' | 'validation'): string => path.join(root, 'datasets', 'rl', split === 'train' ? 'train.parquet' : 'val.parquet'),
   rollouts: (root: string): string => path.join(root, 'rollouts'),
   stepDir: (root: string, step: number): string => path.join(root, 'rollouts', stepDirName(step)),
   stepTmpDir: (root: string, step: number): string => path.join(root, 'rollouts', `${stepDirName(step)}.tmp`),

@@ -10,7 +10,6 @@ import {
   Int64,
   Int8,
   List,
-  Map_,
   RecordBatch,
   Schema,
   Struct,
@@ -25,15 +24,14 @@ import {
 } from 'apache-arrow';
 import { Compression, Table as WasmTable, WriterPropertiesBuilder, readParquet, writeParquet } from 'parquet-wasm';
 import { ExchangeError } from './errors.ts';
-import type { RolloutRow } from './schema.ts';
+import { REWARD_COMPONENT_FIELDS, type RolloutRow } from './schema.ts';
 
-// List items are named `element`, as the Parquet LIST layout names them (pyarrow, DuckDB and Spark write the same);
-// map entries use Arrow's own name, `entries`, which is also what the Rust writer puts in the file.
+// List items are named `element`, as the Parquet LIST layout names them (pyarrow, DuckDB and Spark write the same).
 const listOf = (item: DataType): List => new List(new Field('element', item, false));
-const stringToFloat64Map = (): Map_ =>
-  new Map_(new Field('entries', new Struct([new Field('key', new Utf8(), false), new Field('value', new Float64(), false)]), false), false);
+// A struct with one float64 field per component, not a map: Hugging Face `datasets` cannot load Arrow map columns.
+const componentsStruct = (): Struct => new Struct(REWARD_COMPONENT_FIELDS.map((n) => new Field(n, new Float64(), false)));
 
-type ColumnKind = 'string' | 'int64' | 'int32' | 'int16' | 'bool' | 'float64' | 'list-int32' | 'list-int8' | 'list-float32' | 'map-float64';
+type ColumnKind = 'string' | 'int64' | 'int32' | 'int16' | 'bool' | 'float64' | 'list-int32' | 'list-int8' | 'list-float32' | 'struct-float64';
 
 interface ColumnSpec {
   name: keyof RolloutRow;
@@ -56,7 +54,7 @@ const COLUMNS: readonly ColumnSpec[] = [
   { name: 'logprobs', kind: 'list-float32', nullable: false },
   { name: 'prompt_len', kind: 'int32', nullable: false },
   { name: 'reward', kind: 'float64', nullable: true },
-  { name: 'reward_components', kind: 'map-float64', nullable: false },
+  { name: 'reward_components', kind: 'struct-float64', nullable: false },
   { name: 'advantage', kind: 'float64', nullable: false },
   { name: 'policy_version_start', kind: 'int64', nullable: false },
   { name: 'policy_version_end', kind: 'int64', nullable: false },
@@ -90,8 +88,8 @@ function arrowType(kind: ColumnKind): DataType {
       return listOf(new Int8());
     case 'list-float32':
       return listOf(new Float32());
-    case 'map-float64':
-      return stringToFloat64Map();
+    case 'struct-float64':
+      return componentsStruct();
   }
 }
 
@@ -105,11 +103,10 @@ export function describeRolloutSchema(): string[] {
   return rolloutArrowSchema().fields.map((f) => `${f.name}: ${String(f.type)}${f.nullable ? ' (nullable)' : ''}`);
 }
 
-/** The value handed to vectorFromArray: int64 as bigint and maps as Map, which is what apache-arrow's builders take. */
+/** The value handed to vectorFromArray: int64 as bigint, which is what apache-arrow's builders take. */
 function toArrowValue(kind: ColumnKind, v: unknown): unknown {
   if (v === null) return null;
   if (kind === 'int64') return BigInt(v as number);
-  if (kind === 'map-float64') return new Map(Object.entries(v as Record<string, number>));
   return v;
 }
 
@@ -142,10 +139,9 @@ function fromArrowValue(kind: ColumnKind, v: unknown): unknown {
     case 'list-int8':
     case 'list-float32':
       return Array.from((v as Vector).toArray() as ArrayLike<number>);
-    case 'map-float64': {
-      const out: Record<string, number> = {};
-      for (const [k, x] of v as Iterable<[string, number]>) out[k] = x;
-      return out;
+    case 'struct-float64': {
+      const row = v as { toJSON(): Record<string, number> };
+      return { ...row.toJSON() };
     }
     default:
       return v;
@@ -154,7 +150,7 @@ function fromArrowValue(kind: ColumnKind, v: unknown): unknown {
 
 /**
  * Decodes a part file, refusing one whose columns or types differ from §10.3: a consumer must never get ids as strings
- * or a map as JSON text. Row values are not validated here (the reader does that with zod).
+ * or components as JSON text. Row values are not validated here (the reader does that with zod).
  */
 export function parquetToRolloutRows(bytes: Uint8Array, fileLabel: string): Array<Record<string, unknown>> {
   const table = tableFromIPC(readParquet(bytes).intoIPCStream());

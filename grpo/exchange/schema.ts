@@ -4,6 +4,10 @@ import { z } from 'zod';
 
 export const EXCHANGE_SCHEMA = 'grpo-exchange/v1';
 
+/** The reward components of a rollout row, one float64 struct field each (§10.3), in file order. */
+export const REWARD_COMPONENT_FIELDS = ['performance', 'complexity', 'efficiency', 'diversity', 'format'] as const;
+export type RewardComponentField = (typeof REWARD_COMPONENT_FIELDS)[number];
+
 // JS numbers carry int64 columns: safe integers only (steps and policy versions never get near 2^53).
 const int64 = z.number().int().min(Number.MIN_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER);
 const int32 = z.number().int().min(-2147483648).max(2147483647);
@@ -34,8 +38,10 @@ export const RunManifestSchema = z.strictObject({
   schema: z.literal(EXCHANGE_SCHEMA),
   run_id: z.string().min(1),
   base_model: z.string().min(1),
-  tokenizer_revision: z.string().min(1),
-  chat_template_sha256: sha256Hex,
+  /** null when the config names no tokenizer revision and none can be read from its path. */
+  tokenizer_revision: z.string().min(1).nullable(),
+  /** sha256 of the chat template the config's tokenizer applies; null when no tokenizer was given. */
+  chat_template_sha256: sha256Hex.nullable(),
   group_size: z.number().int().min(1).max(2147483647),
   advantage: AdvantageSettingsSchema,
   created_at: isoTime,
@@ -80,8 +86,8 @@ const rowShape = {
   prompt_len: int32.min(0),
   /** float64, nullable; null = unscorable */
   reward: z.number().nullable(),
-  /** map<string, float64> */
-  reward_components: z.record(z.string(), z.number()),
+  /** struct<performance, complexity, efficiency, diversity, format: float64> */
+  reward_components: z.strictObject(Object.fromEntries(REWARD_COMPONENT_FIELDS.map((n) => [n, z.number()])) as Record<RewardComponentField, z.ZodNumber>),
   /** float64 */
   advantage: z.number(),
   /** int64 */
@@ -253,8 +259,8 @@ export const ScoreRequestSchema = z.looseObject({
 });
 export type ScoreRequest = z.infer<typeof ScoreRequestSchema>;
 
-/** verl logs every key besides `score`. */
-export const ScoreResultSchema = z.looseObject({ score: z.number() });
+/** verl logs (averages) every key besides `score` and fails on null: numbers and strings only. */
+export const ScoreResultSchema = z.object({ score: z.number().finite() }).catchall(z.union([z.number().finite(), z.string()]));
 export type ScoreResult = z.infer<typeof ScoreResultSchema>;
 
 /** OpenRLHF remote reward (§2): one query per call today, but lists by contract. Loose: newer versions may add fields. */

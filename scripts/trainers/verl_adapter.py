@@ -19,14 +19,39 @@ Check every key against the verl version you pin.
 import asyncio
 import json
 import os
+import sys
 import urllib.request
+
+
+def to_jsonable(value):
+    """`value` with numpy scalars and arrays turned into plain Python, through dicts, lists and tuples.
+
+    verl hands compute_score numpy values (extra_info["num_turns"] is a numpy.int64 from its non-tensor batch, and
+    arrays or numpy bools/floats can appear), which json.dumps rejects. numpy is never imported here: if it is not
+    loaded already, nothing can be a numpy value, and this file keeps importing without it.
+    """
+    np = sys.modules.get("numpy")
+    if np is not None:
+        if isinstance(value, np.ndarray):
+            # tolist() turns numeric elements into Python scalars; object arrays may still hold numpy values or dicts.
+            return to_jsonable(value.tolist())
+        if isinstance(value, np.generic):
+            return value.item()
+    if isinstance(value, dict):
+        # Keys too: json.dumps refuses a numpy.int64 key.
+        return {to_jsonable(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_jsonable(v) for v in value]
+    return value
 
 
 def _post_json(url, body, token, timeout=180.0):
     headers = {"content-type": "application/json"}
     if token:
         headers["authorization"] = "Bearer " + token
-    req = urllib.request.Request(url, data=json.dumps(body).encode("utf-8"), method="POST", headers=headers)
+    # A pre-pass rather than json.dumps(default=...): `default` is never called for dict keys.
+    data = json.dumps(to_jsonable(body)).encode("utf-8")
+    req = urllib.request.Request(url, data=data, method="POST", headers=headers)
     with urllib.request.urlopen(req, timeout=timeout) as resp:
         return json.loads(resp.read())
 

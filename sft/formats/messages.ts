@@ -1,7 +1,7 @@
 // The `messages` format (OpenAI-style role/content lists): TRL SFTTrainer and verl multi-turn SFT, as JSONL and Parquet.
 import type { ReasoningFormat } from '../config-schema.ts';
 import type { Conversation } from '../conversation.ts';
-import { list, struct, utf8, type Column } from './parquet.ts';
+import { list, struct, utf8, type Column } from '../../pipeline/store/parquet.ts';
 
 /** One row: `{id, messages: [{role, content, reasoning_content?}]}` (trainer-contract.md §3 and §1 SFT). */
 export function messagesRow(c: Conversation): Record<string, unknown> {

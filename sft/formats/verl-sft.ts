@@ -1,7 +1,7 @@
 // verl's single-turn SFT Parquet: plain-string prompt and response columns, named as its SFT config defaults expect.
 import type { ReasoningFormat } from '../config-schema.ts';
 import type { Conversation } from '../conversation.ts';
-import { utf8, type Column } from './parquet.ts';
+import { utf8, type Column } from '../../pipeline/store/parquet.ts';
 
 /**
  * verl's SFTDataset reads `data.prompt_key` (default `question`) and `data.response_key` (default `answer`) as

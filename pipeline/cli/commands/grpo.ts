@@ -18,6 +18,7 @@ export function grpoSummaryRows(s: GrpoSummary): Array<[string, string | number]
   return [
     ['steps', `${s.stepsThisRun} this run (from step ${s.firstStep}), ${s.steps} configured`],
     ['exchange', `${s.exchangeRoot} (served at ${s.exchangeUrl} while running)`],
+    ['prompt set', s.promptSet.map((p) => (p.rows > 0 ? `${path.relative(s.exchangeRoot, p.path)} ${p.rows}` : `${p.split} empty (no file)`)).join(', ')],
     ['reward', `mean ${s.meanReward.toFixed(3)}, hidden pass rate ${(s.meanPassRate * 100).toFixed(1)}%`],
     ['filtered groups', s.filteredGroups],
     ['policy version', s.finalPolicyVersion],
@@ -101,7 +102,7 @@ Example:
   $ vllm serve <student> --port 8000 --enable-lora   # the policy
   $ flowreasoner grpo --config configs/14b.yaml
   $ python3 scripts/trainers/reference_consumer.py --url http://127.0.0.1:<port> --consumer me   # or your trainer's adapter
-Outputs: <run>/exchange/ (run.json, rollouts/step=N/…, acks/, policy/) and <run>/grpo/metrics.jsonl.`,
+Outputs: <run>/exchange/ (run.json, datasets/rl/train.parquet [+ val.parquet], rollouts/step=N/…, acks/, policy/) and <run>/grpo/metrics.jsonl.`,
     )
     .action(async (opts: GrpoCliOptions) => {
       if (opts.config === undefined && opts.resume === undefined) throw new PipelineError('usage', 'grpo needs --config (e.g. configs/14b.yaml or configs/demo.yaml) or --resume DIR');

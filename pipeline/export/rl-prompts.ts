@@ -1,14 +1,16 @@
 // The GRPO prompt set in verl's RL schema (trainer-contract.md §1, §10.2): one row per query, the grader finds the tests by id.
-import type { ChatMessage } from '../conversation.ts';
-import { int64, list, struct, utf8, type Column } from './parquet.ts';
-import type { Split } from '../split.ts';
+import type { ChatMessage } from '../gateway/types.ts';
+import { int64, list, struct, utf8, type Column } from '../store/parquet.ts';
+
+/** The RL prompt set's splits, named as the SFT export names them (train.parquet, val.parquet). */
+export type RlSplit = 'train' | 'validation';
 
 export interface RlQuery {
   queryId: string;
   dataset: string;
   taskId: string;
   entryPoint: string;
-  split: Split;
+  split: RlSplit;
   /** system + user: what the policy is asked. */
   prompt: ChatMessage[];
 }

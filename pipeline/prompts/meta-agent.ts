@@ -1,5 +1,5 @@
 // The system text of every sample: our description of the meta-agent's job, the operators it may use and the answer format.
-import { describeOperators } from '../pipeline/workflow/operators/registry.ts';
+import { describeOperators } from '../workflow/operators/registry.ts';
 
 const FORMAT = [
   'Reason about the task first. Then answer with three tags, each one closed:',
