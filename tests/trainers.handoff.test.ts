@@ -13,6 +13,7 @@ import { tokenizerIdentity, snapshotRevision } from '../grpo/tokenizer-identity.
 import { verlScorer, openRlhfScorer } from '../grpo/score-routes.ts';
 import type { RemoteScoreDeps } from '../grpo/remote-scorer.ts';
 import { createTaskResolver } from '../grpo/task-resolver.ts';
+import { startExchangeServer } from '../grpo/exchange/http-server.ts';
 import type { Task } from '../datasets/task.ts';
 import { demoRun, runTrainerPython } from './helpers/trainer-python.ts';
 import { repoRoot, sharedDatasets, tmpDir } from './helpers/tmp.ts';
@@ -304,5 +305,21 @@ describe('an unscorable sample over HTTP', () => {
     const signal = new AbortController().signal;
     await expect(verlScorer(deps)({ data_source: 'flowreasoner/humaneval', solution_str: 'x', ground_truth: gt }, signal)).rejects.toMatchObject({ status: 503, code: 'unscorable', message: expect.stringContaining('sandbox-error') });
     await expect(openRlhfScorer(deps)({ query: ['x'], prompts: [''], labels: [gt] }, signal)).rejects.toMatchObject({ status: 503, code: 'unscorable' });
-  });
+
+    // The verl shim retries a 503 and then raises; a number comes back only when the user chose a stand-in score.
+    const srv = await startExchangeServer({ root: await tmpDir(), scorer: verlScorer(deps) });
+    try {
+      const call = (env: Record<string, string>) =>
+        runTrainerPython(
+          ['-c', 'import asyncio, json, sys; sys.path.insert(0, "scripts/trainers"); import verl_adapter\ntry:\n  print(json.dumps(asyncio.run(verl_adapter.compute_score("flowreasoner/humaneval", "x", sys.argv[1], {}))))\nexcept verl_adapter.UnscorableSample as e:\n  print("UNSCORABLE", e)', gt],
+          { env: { GRPO_EXCHANGE_URL: srv.url, GRPO_EXCHANGE_RETRIES: '1', ...env }, timeoutMs: 60_000 },
+        );
+      const raised = await call({});
+      expect(raised.stdout, raised.stderr).toMatch(/^UNSCORABLE .*sandbox-error/);
+      const stood = await call({ GRPO_EXCHANGE_UNSCORABLE_SCORE: '-0.5' });
+      expect(JSON.parse(stood.stdout)).toMatchObject({ score: -0.5, unscorable: 1 });
+    } finally {
+      await srv.close();
+    }
+  }, 60_000);
 });

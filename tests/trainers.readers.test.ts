@@ -74,4 +74,28 @@ describe('the trainers read every file of a run as they are', () => {
     expect(byFile['sft/val.verl-sft.parquet']).toMatch(/load_dataset failed|0 rows/);
     expect(byFile['sft/rl/train.parquet']).toMatch(/map<string, double|does not have a datasets dtype/);
   }, 120_000);
+
+  it("parses the example TRL config (scripts/sft/trl-sft.yaml) with TRL's own parser: prompt/completion data, loss on the completion", async () => {
+    const r = await runTrainerPython(
+      [
+        '-c',
+        [
+          'import json, sys',
+          'from trl import TrlParser, SFTConfig, ModelConfig, ScriptArguments',
+          'from trl.scripts.utils import DatasetMixtureConfig',
+          'p = TrlParser((ScriptArguments, SFTConfig, ModelConfig, DatasetMixtureConfig))',
+          "a = p.parse_args_and_config(['--config', 'scripts/sft/trl-sft.yaml', '--output_dir', sys.argv[1], '--bf16', 'false'])",
+          "print(json.dumps({'completion_only_loss': a[1].completion_only_loss, 'files': [d.data_files for d in a[3].datasets], 'columns': [d.columns for d in a[3].datasets]}))",
+        ].join('\n'),
+        path.join(run, 'trl-out'),
+      ],
+      { timeoutMs: 120_000 },
+    );
+    expect(r.code, r.stderr.slice(-2000)).toBe(0);
+    expect(JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '{}')).toEqual({
+      completion_only_loss: true,
+      files: ['runs/demo/sft/train.prompt-completion.jsonl'],
+      columns: [['prompt', 'completion']],
+    });
+  }, 120_000);
 });

@@ -5,8 +5,9 @@ SFT=${SFT:-runs/demo/sft}                                   # the export folder
 MODEL=${MODEL:-deepseek-ai/DeepSeek-R1-Distill-Qwen-7B}
 NGPU=${NGPU:-8}
 MODE=${1:-messages}   # messages | multiturn | single
-# A small export can have an empty validation split (stats.json: singleTurn.validation); point data.val_files at
-# the train file then, or verl stops on the empty dataset.
+# An empty validation split has no file (sft never writes 0-row files; stats.json lists it under `skipped`). verl's
+# SFT trainer always builds a validation set, so the train file stands in for a missing one.
+val_or_train() { if [ -f "$SFT/val.$1" ]; then echo "$SFT/val.$1"; else echo "$SFT/train.$1"; fi; }
 
 common=(
   data.max_length=16896
@@ -25,7 +26,7 @@ case "$MODE" in
     [ "$MODE" = multiturn ] && stem=multiturn.messages
     torchrun --standalone --nnodes=1 --nproc_per_node="$NGPU" -m verl.trainer.fsdp_sft_trainer \
       data.train_files="$SFT/train.$stem.parquet" \
-      data.val_files="$SFT/val.$stem.parquet" \
+      data.val_files="$(val_or_train "$stem.parquet")" \
       data.multiturn.enable=true \
       data.multiturn.messages_key=messages \
       model.partial_pretrain="$MODEL" \
@@ -40,7 +41,7 @@ case "$MODE" in
     # ++ sets the dict-key options to null whether or not this verl version declares them (some default to ['question']).
     torchrun --standalone --nnodes=1 --nproc_per_node="$NGPU" -m verl.trainer.fsdp_sft_trainer \
       data.train_files="$SFT/train.verl-sft.parquet" \
-      data.val_files="$SFT/val.verl-sft.parquet" \
+      data.val_files="$(val_or_train verl-sft.parquet)" \
       data.prompt_key=question \
       data.response_key=answer \
       ++data.prompt_dict_keys=null \

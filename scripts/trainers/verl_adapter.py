@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """verl adapters for grpo-exchange/v1: a compute_score shim to /v1/score, and exchange rows → DataProto-like batches.
 
-UNTESTED HERE: needs GPUs and verl installed. verl, torch and numpy are imported lazily inside functions, so this file
-compiles without them and the pure conversion (`rows_to_batch_lists`) runs anywhere.
+compute_score is tested here with verl's call shape (numpy extra_info) against a live exchange
+(tests/trainers.handoff.test.ts); verl itself, torch and GPUs are not available here, so `to_dataproto` is untested.
+verl, torch and numpy are imported lazily, so this file imports without them.
 
 1. Scoring (trainer-contract.md §1, option 2): set
        custom_reward_function.path=scripts/trainers/verl_adapter.py custom_reward_function.name=compute_score
@@ -20,6 +21,7 @@ import asyncio
 import json
 import os
 import sys
+import time
 import urllib.request
 
 
@@ -56,12 +58,54 @@ def _post_json(url, body, token, timeout=180.0):
         return json.loads(resp.read())
 
 
+class UnscorableSample(RuntimeError):
+    """The exchange could not judge this sample (503 unscorable): the infrastructure failed, not the workflow."""
+
+
+def _error_of(e):
+    """The server's {"error", "message"} of an HTTPError, or a stand-in when its body is not ours."""
+    try:
+        body = json.loads(e.read() or b"{}")
+    except ValueError:
+        body = {}
+    return body.get("error", "http-%d" % e.code), body.get("message", str(e))
+
+
+def _score_with_retries(url, body, token):
+    """POST /v1/score. 503 `unscorable` is retried GRPO_EXCHANGE_RETRIES times (default 3), 2 s apart and growing:
+    a sandbox that broke once may not break again. Then UnscorableSample is raised, unless the user chose a stand-in
+    score with GRPO_EXCHANGE_UNSCORABLE_SCORE (a deliberate choice: the default never turns "not judged" into a number).
+    Any other HTTP error (404 unknown task, 400 bad ground truth, 401) raises at once with the server's message."""
+    import urllib.error  # stdlib; imported here to keep the module's top level minimal
+
+    tries = int(os.environ.get("GRPO_EXCHANGE_RETRIES", "3"))
+    for attempt in range(tries + 1):
+        try:
+            result = _post_json(url, body, token)
+            result["score"] = float(result["score"])
+            return result
+        except urllib.error.HTTPError as e:
+            code, message = _error_of(e)
+            if e.code != 503 or code != "unscorable":
+                raise RuntimeError("POST /v1/score: %d %s: %s" % (e.code, code, message)) from None
+            if attempt == tries:
+                stand_in = os.environ.get("GRPO_EXCHANGE_UNSCORABLE_SCORE")
+                if stand_in is not None:
+                    return {"score": float(stand_in), "unscorable": 1, "reason": message}
+                raise UnscorableSample(message) from None
+            time.sleep(2.0 * (attempt + 1))
+
+
 async def compute_score(data_source, solution_str, ground_truth, extra_info=None, **kwargs):
-    """verl custom reward function: returns {"score": float, ...} from the exchange server's POST /v1/score."""
+    """verl custom reward function: {"score": float, components..., "status", "reason", "task"} from POST /v1/score.
+
+    Every value is a number or a string (verl averages the keys it gets back). `kwargs` takes what newer verl adds
+    (reward_router_address, reward_model_tokenizer) and is not sent.
+    """
     base = os.environ["GRPO_EXCHANGE_URL"].rstrip("/")
     body = {"data_source": data_source, "solution_str": solution_str, "ground_truth": ground_truth, "extra_info": extra_info or {}}
     # urllib blocks; a thread keeps verl's reward loop free to score other samples meanwhile.
-    return await asyncio.to_thread(_post_json, base + "/v1/score", body, os.environ.get("GRPO_EXCHANGE_TOKEN"))
+    return await asyncio.to_thread(_score_with_retries, base + "/v1/score", body, os.environ.get("GRPO_EXCHANGE_TOKEN"))
 
 
 def rows_to_batch_lists(payload, pad_id):
