@@ -4,7 +4,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { demoRun, runTrainerPython } from './helpers/trainer-python.ts';
-import { repoRoot } from './helpers/tmp.ts';
+import { repoRoot, tmpDir } from './helpers/tmp.ts';
 
 interface FileResult {
   file: string;
@@ -53,6 +53,7 @@ describe('the trainers read every file of a run as they are', () => {
 
   it('fails, naming the file and the reader, on a 0-row Parquet file and on a map column', async () => {
     // A checker that cannot fail proves nothing: feed it the two shapes Hugging Face `datasets` rejects.
+    const broken = path.join(await tmpDir(), 'broken');
     const bad = await runTrainerPython(
       [
         '-c',
@@ -63,12 +64,12 @@ describe('the trainers read every file of a run as they are', () => {
           "pq.write_table(pa.table({'id': pa.array([], pa.string()), 'question': pa.array([], pa.string()), 'answer': pa.array([], pa.string())}), os.path.join(root, 'sft', 'val.verl-sft.parquet'))",
           "pq.write_table(pa.table({'m': pa.array([[('a', 1.0)]], pa.map_(pa.string(), pa.float64()))}), os.path.join(root, 'sft', 'rl', 'train.parquet'))",
         ].join('\n'),
-        path.join(run, 'broken'),
+        broken,
       ],
       { timeoutMs: 60_000 },
     );
     expect(bad.code, bad.stderr).toBe(0);
-    const { code, results } = await check(path.join(run, 'broken'));
+    const { code, results } = await check(broken);
     expect(code).toBe(1);
     const byFile = Object.fromEntries(results.map((r) => [r.file, r.problems.join('; ')]));
     expect(byFile['sft/val.verl-sft.parquet']).toMatch(/load_dataset failed|0 rows/);
@@ -87,7 +88,7 @@ describe('the trainers read every file of a run as they are', () => {
           "a = p.parse_args_and_config(['--config', 'scripts/sft/trl-sft.yaml', '--output_dir', sys.argv[1], '--bf16', 'false'])",
           "print(json.dumps({'completion_only_loss': a[1].completion_only_loss, 'files': [d.data_files for d in a[3].datasets], 'columns': [d.columns for d in a[3].datasets]}))",
         ].join('\n'),
-        path.join(run, 'trl-out'),
+        path.join(await tmpDir(), 'trl-out'),
       ],
       { timeoutMs: 120_000 },
     );

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readAck } from '../grpo/exchange/acks.ts';
 import { startExchangeServer, type ExchangeServer } from '../grpo/exchange/http-server.ts';
 import { readPolicy } from '../grpo/exchange/policy-store.ts';
-import { demoRun, runTrainerPython, trainerPython, type Ran } from './helpers/trainer-python.ts';
+import { demoRun, privateCopy, runTrainerPython, trainerPython, type Ran } from './helpers/trainer-python.ts';
 import { repoRoot, tmpDir } from './helpers/tmp.ts';
 
 const CHECKS = path.join(repoRoot, 'scripts', 'trainers', 'checks', 'trl_checks.py');
@@ -71,7 +71,8 @@ const jsonl = async (file: string): Promise<Array<Record<string, unknown>>> =>
 beforeAll(async () => {
   try {
     trainerPython(); // a missing venv throws with the command that builds it
-    run = await demoRun();
+    // The checks ack steps and publish policy versions in the exchange: a private copy of the shared demo run.
+    run = await privateCopy(await demoRun());
     server = await startExchangeServer({ root: path.join(run, 'exchange'), pollMs: 20, token: TOKEN });
     const work = await tmpDir('fr-trl-');
     ran = await runTrainerPython([CHECKS, '--run', run, '--work', work, '--url', server.url], {
