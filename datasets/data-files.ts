@@ -2,6 +2,7 @@
 import { access } from 'node:fs/promises';
 import path from 'node:path';
 import { PipelineError } from '../pipeline/errors.ts';
+import { REPO_ROOT } from '../pipeline/source-dir.ts';
 
 /** The staged file names (../shared/datasets/README.txt); the names carry the upstream version. */
 export const DATA_FILES = {
@@ -19,12 +20,10 @@ export const DATA_FILES = {
   bigcodebenchImports: 'bigcodebench-v0.1.4-nonstdlib-imports-by-task.json',
 } as const;
 
-const repoRoot = path.resolve(import.meta.dirname, '..');
-
 /** The data folder: an explicit choice, else $FLOWREASONER_DATA_DIR, else ../shared/datasets beside the repository. */
 export function resolveDataDir(explicit?: string, env: NodeJS.ProcessEnv = process.env): string {
   const chosen = explicit ?? env.FLOWREASONER_DATA_DIR;
-  return chosen !== undefined && chosen !== '' ? path.resolve(chosen) : path.resolve(repoRoot, '..', 'shared', 'datasets');
+  return chosen !== undefined && chosen !== '' ? path.resolve(chosen) : path.resolve(REPO_ROOT, '..', 'shared', 'datasets');
 }
 
 export const MISSING_HINT = 'Run `npm run data:download` to fetch the files, or set FLOWREASONER_DATA_DIR to a folder that has them.';

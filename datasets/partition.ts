@@ -16,6 +16,16 @@ export type Fractions = z.infer<typeof FractionsSchema>;
 export const DEFAULT_FRACTIONS: Readonly<Fractions> = { train: 0.7, validation: 0.1, test: 0.2 };
 
 /**
+ * The one partition every stage reads (the config's `data.partition`): its own seed, apart from the sampling seed,
+ * so changing run.seed never moves a task between train and test, and distill, grpo and eval agree on the split.
+ */
+export const PartitionSettingsSchema = z.strictObject({
+  seed: z.union([z.int(), z.string().min(1)]).default('flowreasoner-partition-v1').describe('Seed of the task hash; keep it fixed across runs so held-out tasks stay held out.'),
+  fractions: FractionsSchema.default({ ...DEFAULT_FRACTIONS }).describe('Shares of train, validation and test; they sum to 1.'),
+});
+export type PartitionSettings = z.infer<typeof PartitionSettingsSchema>;
+
+/**
  * The point in [0, 1) of a task: the first 48 bits of sha256(seed, NUL, taskId). The NUL keeps ("1", "2x") and
  * ("12", "x") apart. A task keeps its partition when other tasks are added or removed, unlike a shuffled split.
  */

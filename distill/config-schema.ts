@@ -1,6 +1,7 @@
 // The `distill` section of a config: which queries, how many rounds and runs, parent selection, retries, concurrency.
 import { z } from 'zod';
 import { RunLimitsSchema } from '../pipeline/workflow/runtime/run-types.ts';
+import { FLOWREASONER_SELECTION } from './parent-selection.ts';
 
 export const DistillDatasetSchema = z.strictObject({
   name: z.string().min(1).describe('A benchmark name (humaneval, mbpp, mbpp-plus, bigcodebench, …) or custom:FILE.'),
@@ -10,10 +11,7 @@ export const DistillDatasetSchema = z.strictObject({
 
 export const DistillSchema = z.strictObject({
   datasets: z.array(DistillDatasetSchema).min(1).default([{ name: 'mbpp' }]),
-  partition: z.enum(['train', 'validation', 'test', 'all']).default('train').describe('Our seeded partition of the tasks (distill trains on train).'),
-  partitionFractions: z
-    .strictObject({ train: z.number().min(0).max(1).default(0.7), validation: z.number().min(0).max(1).default(0.1), test: z.number().min(0).max(1).default(0.2) })
-    .prefault({}),
+  partition: z.enum(['train', 'validation', 'test', 'all']).default('train').describe('Which part of data.partition distill works on (it trains on train).'),
   maxQueries: z.int().positive().optional().describe('Take at most this many queries (after partitioning, in a seeded order).'),
   queryIds: z.array(z.string()).optional().describe('Exactly these task ids.'),
   maxRounds: z.int().min(1).max(100).default(10).describe('Generated rounds after the seed round.'),
@@ -22,9 +20,10 @@ export const DistillSchema = z.strictObject({
   stopAfterPerfectRounds: z.int().min(1).default(2).describe('Stop early once the best public pass rate has been 1.0 for this many rounds.'),
   selection: z
     .strictObject({
-      candidates: z.int().min(1).default(4),
-      uniformWeight: z.number().min(0).max(1).default(0.3),
-      alpha: z.number().positive().default(0.2),
+      // The paper's settings are the defaults (flowreasoner.md §2).
+      candidates: z.int().min(1).default(FLOWREASONER_SELECTION.candidates),
+      uniformWeight: z.number().min(0).max(1).default(FLOWREASONER_SELECTION.uniformWeight),
+      alpha: z.number().positive().default(FLOWREASONER_SELECTION.alpha),
     })
     .prefault({}),
   maxReplyRetries: z.int().min(0).max(20).default(3).describe('Teacher retries for a malformed reply or a repeated modification, per round.'),

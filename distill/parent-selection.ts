@@ -15,6 +15,7 @@ export interface SelectionSettings {
   alpha: number;
 }
 
+/** FlowReasoner's published settings, the defaults of distill.selection. */
 export const FLOWREASONER_SELECTION: SelectionSettings = { candidates: 4, uniformWeight: 0.3, alpha: 0.2 };
 
 /** The candidate set: round 1 always, then the highest-scoring other rounds (ties: the earlier round). */

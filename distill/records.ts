@@ -79,10 +79,3 @@ export type TeacherAttempt = z.infer<typeof TeacherAttemptSchema>;
 export type RoundRun = z.infer<typeof RoundRunSchema>;
 export type RoundRecord = z.infer<typeof RoundRecordSchema>;
 export type TraceRecord = z.infer<typeof TraceRecordSchema>;
-
-export function distillJsonSchemas(): Record<string, unknown> {
-  return {
-    round: z.toJSONSchema(RoundRecordSchema, { io: 'input' }),
-    trace: z.toJSONSchema(TraceRecordSchema, { io: 'input' }),
-  };
-}

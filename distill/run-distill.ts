@@ -11,6 +11,7 @@ import type { DistillConfig } from './config-schema.ts';
 import { runQuery, type ReplyChecker } from './query-loop.ts';
 import { selectQueries, type Shard } from './select-queries.ts';
 import type { RoundRecord, TraceRecord } from './records.ts';
+import type { PartitionSettings } from '../datasets/partition.ts';
 
 export interface DistillDeps {
   cfg: DistillConfig;
@@ -22,6 +23,8 @@ export interface DistillDeps {
   checkReply: ReplyChecker;
   logger: Logger;
   shard: Shard | null;
+  /** data.partition of the config: which tasks are train, validation and test. */
+  partition: PartitionSettings;
   signal?: AbortSignal;
   /** Called after each query and each round, for progress display. */
   onProgress?: (p: DistillProgress) => void;
@@ -70,7 +73,7 @@ function bump(m: Record<string, number>, k: string, by = 1): void {
 
 export async function runDistill(deps: DistillDeps): Promise<DistillSummary> {
   const { cfg, store } = deps;
-  const { mine } = await selectQueries(cfg, deps.seed, deps.dataDir, deps.shard);
+  const { mine } = await selectQueries(cfg, deps.seed, deps.dataDir, deps.shard, deps.partition);
   // What an earlier, interrupted run of this directory already finished.
   const doneTraces = await readIfExists<TraceRecord>(store.path(TRACES));
   const priorRounds = await readIfExists<RoundRecord>(store.path(ROUNDS));

@@ -1,6 +1,6 @@
 // Which tasks a distill run works on: datasets, our seeded partition, explicit ids, a seeded order, a cap, and the shard.
 import { loadBenchmark } from '../datasets/registry.ts';
-import { selectPartition } from '../datasets/partition.ts';
+import { selectPartition, type PartitionSettings } from '../datasets/partition.ts';
 import type { Task } from '../datasets/task.ts';
 import { PipelineError } from '../pipeline/errors.ts';
 import { Rng } from '../pipeline/random.ts';
@@ -44,7 +44,7 @@ export function resolveShard(flag: string | undefined, env: NodeJS.ProcessEnv = 
   return null;
 }
 
-export async function selectQueries(cfg: DistillConfig, seed: number, dataDir: string | undefined, shard: Shard | null): Promise<{ all: Query[]; mine: Query[] }> {
+export async function selectQueries(cfg: DistillConfig, seed: number, dataDir: string | undefined, shard: Shard | null, partition: PartitionSettings): Promise<{ all: Query[]; mine: Query[] }> {
   const queries: Query[] = [];
   for (const d of cfg.datasets) {
     let tasks = await loadBenchmark(d.name, {
@@ -52,7 +52,7 @@ export async function selectQueries(cfg: DistillConfig, seed: number, dataDir: s
       ...(d.split !== undefined ? { split: d.split as never } : {}),
       ...(d.version !== undefined ? { version: d.version } : {}),
     });
-    if (cfg.partition !== 'all') tasks = selectPartition(tasks, cfg.partition, seed, cfg.partitionFractions);
+    if (cfg.partition !== 'all') tasks = selectPartition(tasks, cfg.partition, partition.seed, partition.fractions);
     for (const t of tasks) queries.push({ id: `${d.name}:${t.id}`, dataset: d.name, task: t });
   }
   let chosen = queries;

@@ -56,6 +56,25 @@ export const GrpoSchema = z.strictObject({
       referenceConsumer: z.boolean().default(false).describe('Run scripts/trainers/reference_consumer.py as the trainer (demo and tests).'),
     })
     .prefault({}),
+}).superRefine((g, ctx) => {
+  // Checked at load time, as TRL's GRPOTrainer checks num_generations at start-up: otherwise the run fails (or learns
+  // nothing) only after the first step's sampling has been paid for.
+  if (g.groupSize >= 2) return;
+  const needsTwo = (why: string): void => {
+    ctx.addIssue({ code: 'custom', path: ['groupSize'], input: g.groupSize, message: `must be at least 2 because ${why}` });
+  };
+  const a = g.advantage;
+  if (a.estimator === 'rloo') needsTwo('advantage.estimator rloo takes the mean of the other samples of a group as the baseline (arXiv 2402.14740)');
+  if (a.singleton === 'reject') needsTwo('advantage.singleton reject throws on every group of one sample');
+  else if (a.singleton === 'zero') needsTwo('advantage.singleton zero gives every sample of a one-sample group advantage 0, so nothing would be learned');
+  if (a.filter === 'dapo_nonzero_std') {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['advantage', 'filter'],
+      input: a.filter,
+      message: `dapo_nonzero_std compares the rewards within a group, so it needs groupSize ≥ 2 (groupSize is ${g.groupSize}); set filter to none or raise groupSize`,
+    });
+  }
 });
 
 export type GrpoConfig = z.infer<typeof GrpoSchema>;

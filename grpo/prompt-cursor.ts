@@ -1,12 +1,6 @@
 // Which prompts each step trains on: a seeded shuffle per epoch, so step N's batch is the same on every resume.
 import { Rng } from '../pipeline/random.ts';
 
-export interface CursorPosition {
-  epoch: number;
-  /** Index of the first prompt of this batch within the epoch's order. */
-  offset: number;
-}
-
 /** The `count` prompt indices that follow `start` in the global sequence (epoch after epoch, each freshly shuffled). */
 export function promptIndices(total: number, seed: number, start: number, count: number): Array<{ index: number; epoch: number }> {
   if (total <= 0) throw new Error('no prompts to train on');

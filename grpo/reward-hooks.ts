@@ -6,7 +6,7 @@ import type { WorkflowMetrics } from '../pipeline/workflow/metrics.ts';
 import { computeAdvantages, keepGroup } from './advantages.ts';
 import type { AdvantageSettings } from './advantage-config.ts';
 import type { JudgedReply } from './judge.ts';
-import type { ScoredSample, StepHooks } from './run-step.ts';
+import type { SampleReward, StepHooks } from './run-step.ts';
 
 export function toRewardInput(o: JudgedReply): SampleInput {
   if (o.status === 'timeout' || o.status === 'sampling-failed') {
@@ -31,7 +31,7 @@ export type ScoredGroupSample = ReturnType<typeof scoreRewardGroup>[number];
 
 export function rewardHooks(rewards: RewardConfig, advantage: AdvantageSettings): StepHooks {
   return {
-    scoreGroup(outcomes): ScoredSample[] {
+    scoreGroup(outcomes): SampleReward[] {
       return scoreJudgedGroup(outcomes, rewards).map((s) => ({ reward: s.reward, components: { ...s.components } }));
     },
     keepGroup(rs) {

@@ -26,14 +26,18 @@ import { writeStep, removeStaleStepTmpDirs } from './exchange/rollout-writer.ts'
 import { listCommittedSteps } from './exchange/rollout-reader.ts';
 import { readRunManifest, writeRunManifest } from './exchange/run-manifest.ts';
 import { publishPolicy, readPolicy, waitForPolicyVersion } from './exchange/policy-store.ts';
+import { ackedConsumers } from './exchange/acks.ts';
 import { startExchangeServer, type ExchangeServer } from './exchange/http-server.ts';
 import type { Policy } from './exchange/schema.ts';
 import { loadLoraAdapter } from './lora.ts';
+import type { PartitionSettings } from '../datasets/partition.ts';
 
 export interface GrpoDeps {
   cfg: GrpoConfig;
   seed: number;
   dataDir: string | undefined;
+  /** data.partition of the config: which tasks are train, validation and test. */
+  partition: PartitionSettings;
   store: RunStore;
   gateway: Gateway;
   executor: Executor;
@@ -43,8 +47,13 @@ export interface GrpoDeps {
   policyModel: string;
   policyBaseUrl: string | null;
   signal: AbortSignal;
-  /** Called once the exchange is up (so a trainer can be started against it). */
-  onExchange?: (info: { url: string; root: string }) => Promise<void> | void;
+  /**
+   * Called once the exchange is up (so a trainer can be started against it). `firstStep` is where this run goes on:
+   * equal to `steps` when every step was committed by an earlier part of the run.
+   */
+  onExchange?: (info: { url: string; root: string; firstStep: number; steps: number }) => Promise<void> | void;
+  /** Told every few seconds while the stage waits for the trainer, with a line that says for what, how long, and the limit. */
+  onWaiting?: (message: string) => void;
   onStep?: (m: StepMetrics) => void;
   /** Awaited after the last step and before the exchange server closes (e.g. until the trainer consumed every step). */
   beforeClose?: () => Promise<void>;
@@ -87,7 +96,21 @@ export interface GrpoSummary {
   meanPassRate: number;
   filteredGroups: number;
   finalPolicyVersion: number;
-  cost: number;
+  /**
+   * USD spent by this stage's own calls (stages `grpo` and `grpo-score`: policy sampling, worker calls, remote scoring),
+   * over every part of this run directory; cache hits cost nothing.
+   */
+  stageCost: number;
+  /** USD spent by the whole run directory, earlier stages in it included (e.g. distill under `demo`). */
+  runCost: number;
+}
+
+/** The stages whose calls are GRPO's (grpo/sample.ts and grpo/remote-scorer.ts name them). */
+const GRPO_STAGES = ['grpo', 'grpo-score'];
+
+function fmtSeconds(ms: number): string {
+  const s = Math.round(ms / 1000);
+  return s < 120 ? `${s}s` : `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
 }
 
 const mean = (xs: readonly number[]): number => (xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length);
@@ -131,7 +154,7 @@ export async function runGrpo(deps: GrpoDeps): Promise<GrpoSummary> {
   const { cfg, store } = deps;
   const root = cfg.exchange.dir ?? store.path('exchange');
   await mkdir(root, { recursive: true });
-  const prompts = await selectPrompts(cfg, deps.seed, deps.dataDir);
+  const prompts = await selectPrompts(cfg, deps.partition, deps.dataDir);
   if (prompts.length === 0) throw new PipelineError('config-invalid', 'grpo has no prompts: check grpo.datasets and grpo.partition');
 
   // run.json once; a resumed run must keep the same group size and advantage settings.
@@ -158,7 +181,7 @@ export async function runGrpo(deps: GrpoDeps): Promise<GrpoSummary> {
     split,
     prompt: policyMessages(q.task.prompt, q.task.entryPoint),
   });
-  const validation = await selectValidationPrompts(cfg, deps.seed, deps.dataDir);
+  const validation = await selectValidationPrompts(cfg, deps.partition, deps.dataDir);
   const promptSet = await writePromptSet(root, [...prompts.map((q) => asRl(q, 'train')), ...validation.map((q) => asRl(q, 'validation'))]);
   if ((await readPolicy(root)) === null) await publishPolicy(root, { version: 0, served_model: deps.policyModel, source: 'disk' });
   await removeStaleStepTmpDirs(root);
@@ -203,10 +226,10 @@ export async function runGrpo(deps: GrpoDeps): Promise<GrpoSummary> {
     onError: (e, route) => deps.logger.error({ err: e, route }, 'exchange server error'),
   });
   try {
-    await deps.onExchange?.({ url: server.url, root });
     // Resume: continue after the last committed step, with the prompt cursor it ended at.
     const committed = await listCommittedSteps(root);
     const first = committed.length === 0 ? 0 : Math.max(...committed) + 1;
+    await deps.onExchange?.({ url: server.url, root, firstStep: first, steps: cfg.steps });
     let cursor = 0;
     const metricsFile = store.path('grpo', 'metrics.jsonl');
     if (existsSync(metricsFile)) {
@@ -220,7 +243,21 @@ export async function runGrpo(deps: GrpoDeps): Promise<GrpoSummary> {
       // On-policy: the trainer must have published the version trained on every earlier step; async: at most maxStaleness behind.
       const need = cfg.policy.mode === 'on-policy' ? step : step - cfg.policy.maxStaleness;
       if (policy.version < need) {
-        const p = await waitForPolicyVersion(root, need, { signal: deps.signal, timeoutMs: cfg.policy.waitTimeoutS * 1000 });
+        // The trainer acks step `need - 1` and publishes version `need`; say which of the two is missing while waiting.
+        const waitedStep = need - 1;
+        const p = await waitForPolicyVersion(root, need, {
+          signal: deps.signal,
+          timeoutMs: cfg.policy.waitTimeoutS * 1000,
+          onWait: async (w) => {
+            const ackedBy = waitedStep >= 0 ? await ackedConsumers(root, waitedStep) : [];
+            const message =
+              `step ${step} waits for the trainer: policy version ${need} (current ${w.current ?? 'none'}), ` +
+              `step ${waitedStep} ${ackedBy.length === 0 ? 'not acked yet' : `acked by ${ackedBy.join(', ')}`}; ` +
+              `waited ${fmtSeconds(w.waitedMs)} of ${fmtSeconds(cfg.policy.waitTimeoutS * 1000)} (grpo.policy.waitTimeoutS)`;
+            deps.logger.info({ step, needVersion: need, currentVersion: w.current, ackedBy, waitedMs: w.waitedMs, timeoutS: cfg.policy.waitTimeoutS }, 'waiting for the trainer');
+            deps.onWaiting?.(message);
+          },
+        });
         await adoptPolicy(p);
       } else {
         const p = await readPolicy(root);
@@ -283,7 +320,8 @@ export async function runGrpo(deps: GrpoDeps): Promise<GrpoSummary> {
       meanPassRate: mean(all.map((m) => m.passRate)),
       filteredGroups: all.reduce((s, m) => s + m.filteredGroups, 0),
       finalPolicyVersion: final.version,
-      cost: deps.gateway.accounting.total.cost,
+      stageCost: GRPO_STAGES.reduce((sum, st) => sum + (deps.gateway.accounting.byStage.get(st)?.cost ?? 0), 0),
+      runCost: deps.gateway.accounting.total.cost,
     };
   } finally {
     await server.close();

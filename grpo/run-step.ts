@@ -15,7 +15,7 @@ export interface StepQuery {
   task: Task;
 }
 
-export interface ScoredSample {
+export interface SampleReward {
   reward: number | null;
   components: Record<RewardComponent, number>;
 }
@@ -34,7 +34,7 @@ export interface StepSettings {
 }
 
 export interface StepHooks {
-  scoreGroup(outcomes: readonly SampleOutcome[]): ScoredSample[];
+  scoreGroup(outcomes: readonly SampleOutcome[]): SampleReward[];
   keepGroup(rewards: ReadonlyArray<number | null>): boolean;
   advantages(groups: ReadonlyArray<ReadonlyArray<number | null>>): number[][];
 }
@@ -81,7 +81,7 @@ export async function runStep(step: number, cursorStart: number, queries: readon
   const t0 = performance.now();
   const limit = pLimit(settings.sampleConcurrency);
   let cursor = cursorStart;
-  const kept: Array<{ query: StepQuery; groupId: string; outcomes: SampleOutcome[]; scored: ScoredSample[] }> = [];
+  const kept: Array<{ query: StepQuery; groupId: string; outcomes: SampleOutcome[]; scored: SampleReward[] }> = [];
   const allOutcomes: SampleOutcome[] = [];
   let droppedEqual = 0;
   for (let refill = 0; kept.length < settings.batchSize && refill <= settings.maxRefills; refill++) {
@@ -122,7 +122,7 @@ export async function runStep(step: number, cursorStart: number, queries: readon
   const components: Record<string, number[]> = {};
   kept.forEach((g, gi) => {
     g.outcomes.forEach((o, si) => {
-      const s = g.scored[si] as ScoredSample;
+      const s = g.scored[si] as SampleReward;
       if (s.reward === null) unscorable++;
       else rewards.push(s.reward);
       for (const [k, v] of Object.entries(s.components)) (components[k] ??= []).push(v);

@@ -57,3 +57,20 @@ export function errorClass(e: unknown): string {
 export function errorMessage(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
+
+const NO_SPACE = new Set(['ENOSPC', 'EDQUOT', 'EFBIG']);
+
+/** Whether a filesystem error means there was no room for the write (a full disk, a quota, a file size limit). */
+export function isNoSpace(e: unknown): boolean {
+  const code = (e as NodeJS.ErrnoException | null)?.code;
+  return typeof code === 'string' && NO_SPACE.has(code);
+}
+
+/** The `disk-full` error for a write to `file` that found no room; `detail` says what state that write left behind. */
+export function diskFullError(file: string, cause: unknown, detail?: string): PipelineError {
+  const code = (cause as NodeJS.ErrnoException | null)?.code ?? 'ENOSPC';
+  return new PipelineError('disk-full', `no space left writing ${file} (${code})${detail !== undefined ? `; ${detail}` : ''}`, {
+    hint: 'Free disk space, then rerun with --resume <run-dir>.',
+    cause,
+  });
+}

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// The installed `flowreasoner` binary: registers tsx so the TypeScript sources run as they are, then runs the CLI.
-import { register } from 'tsx/esm/api';
+// The installed `flowreasoner` binary: runs the CLI compiled in dist/, or its TypeScript sources through tsx when dist/ is missing or stale.
+import { pathToFileURL } from 'node:url';
+import { entryFile } from './build/dist.mjs';
 
-register();
-const { main } = await import('../pipeline/cli/main.ts');
+const { main } = await import(pathToFileURL(await entryFile('pipeline/cli/main.ts', 'flowreasoner')).href);
 process.exit(await main(process.argv));

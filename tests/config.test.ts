@@ -2,10 +2,10 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../pipeline/config/load.ts';
+import { loadConfig } from '../pipeline/cli/config.ts';
 import { ConfigError } from '../pipeline/config/config-error.ts';
 import { redactedConfig } from '../pipeline/config/redact.ts';
-import { configJsonSchema } from '../pipeline/config/json-schema.ts';
+import { configJsonSchema } from '../pipeline/cli/config.ts';
 import { repoRoot, tmpDir } from './helpers/tmp.ts';
 
 async function writeYaml(text: string, name = 'c.yaml'): Promise<string> {

@@ -40,7 +40,7 @@ describe('evaluate', () => {
     lines.splice(3, 0, '{not json', JSON.stringify({ task_id: 'HumanEval/99999', completion: 'x' }));
     await writeFile(samples, `${lines.join('\n')}\n`);
     const r = await cli(['evaluate', '--dataset', 'humaneval', '--samples', samples, '--workers', '2']);
-    expect(r.code, r.stderr).toBe(1); // two invalid lines
+    expect(r.code, r.stderr).toBe(2); // two invalid lines: bad input exits 2, the valid lines are still judged
     const rows = (await readFile(path.join(dir, 'samples_results.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(rows).toHaveLength(completions.length + 2);
     expect(rows[3]!.result).toMatch(/^invalid sample: not JSON/);

@@ -1,9 +1,9 @@
 // Code extraction from worker replies: fences, unfenced code among prose, joined blocks, entry-point pruning, long replies.
 import { afterAll, describe, expect, it } from 'vitest';
-import { PyAstClient } from '../pipeline/pyast/client.ts';
+import { AnalysisClient } from '../pipeline/code-analysis/client.ts';
 import { extractCode, extractCodeDetailed } from '../pipeline/workflow/extract-code.ts';
 
-const client = new PyAstClient();
+const client = new AnalysisClient();
 afterAll(() => client.close());
 const opts = { client };
 

@@ -8,7 +8,7 @@ import { startExchangeServer, type ExchangeServer } from '../grpo/exchange/http-
 import { exchangePaths } from '../grpo/exchange/layout.ts';
 import { publishPolicy, readPolicy, readPolicyHistory } from '../grpo/exchange/policy-store.ts';
 import { writeStep } from '../grpo/exchange/rollout-writer.ts';
-import type { AdvantageSettings, RolloutRowInput } from '../grpo/exchange/schema.ts';
+import type { AdvantageRecord, RolloutRowInput } from '../grpo/exchange/schema.ts';
 import { repoRoot, tmpDir } from './helpers/tmp.ts';
 
 const CONSUMER = path.join(repoRoot, 'scripts', 'trainers', 'reference_consumer.py');
@@ -17,7 +17,7 @@ const golden = JSON.parse(await readFile(path.resolve(repoRoot, '..', 'shared', 
 const num = (group: string, key: string): number[] => golden[group]?.[key] as number[];
 
 interface StepSpec {
-  settings: AdvantageSettings;
+  settings: AdvantageRecord;
   groups: Array<{ rewards: number[]; advantages: number[] }>;
 }
 

@@ -13,7 +13,7 @@ import { publishPolicy, readPolicy, readPolicyHistory, waitForPolicyVersion } fr
 import { listCommittedSteps, readStep, readStepPayload } from '../grpo/exchange/rollout-reader.ts';
 import { removeStaleStepTmpDirs, writeStep, type StepExtras } from '../grpo/exchange/rollout-writer.ts';
 import { readRunManifest, writeRunManifest } from '../grpo/exchange/run-manifest.ts';
-import type { AdvantageSettings, RolloutRowInput, RunManifest } from '../grpo/exchange/schema.ts';
+import type { AdvantageRecord, RolloutRowInput, RunManifest } from '../grpo/exchange/schema.ts';
 import { repoRoot, tmpDir } from './helpers/tmp.ts';
 
 // ---- fixtures: realistic rows whose advantages come from the golden file, not from any of our code ----
@@ -23,7 +23,7 @@ const golden = JSON.parse(await readFile(path.resolve(repoRoot, '..', 'shared', 
 const goldenRewards = (g: string): number[] => golden[g]?.rewards as number[];
 const goldenAdv = (g: string, key: string): number[] => golden[g]?.[key] as number[];
 const VERL = 'verl_grpo(eps=1e-6, unbiased std)';
-const VERL_SETTINGS: AdvantageSettings = { estimator: 'grpo', std: 'unbiased', eps: 1e-6, scale: 'group', filter: 'none', singleton: 'verl' };
+const VERL_SETTINGS: AdvantageRecord = { estimator: 'grpo', std: 'unbiased', eps: 1e-6, scale: 'group', filter: 'none', singleton: 'verl' };
 
 interface GroupSpec {
   id: string;
@@ -87,7 +87,7 @@ function groupRows(g: GroupSpec, seed = 1): RolloutRowInput[] {
   return rows;
 }
 
-const extras = (advantage: AdvantageSettings = VERL_SETTINGS): StepExtras => ({
+const extras = (advantage: AdvantageRecord = VERL_SETTINGS): StepExtras => ({
   run_id: 'run-test',
   advantage,
   dropped: { all_equal_groups: 0, unscorable_samples: 0 },
@@ -105,7 +105,7 @@ function verlStepRows(): RolloutRowInput[] {
 
 // ---- an advantage recomputation of the test's own, independent of grpo/advantages.ts ----
 
-function independentAdvantages(rewards: number[], s: AdvantageSettings): number[] {
+function independentAdvantages(rewards: number[], s: AdvantageRecord): number[] {
   const n = rewards.length;
   const mean = rewards.reduce((a, b) => a + b, 0) / n;
   const ss = rewards.reduce((a, r) => a + (r - mean) ** 2, 0);
@@ -245,7 +245,7 @@ describe('rollout steps on disk', () => {
 
   it('splits a step into parts of at most N rows without splitting a group, and the reader verifies every part', async () => {
     const root = await tmpDir();
-    const settings: AdvantageSettings = { estimator: 'grpo', std: 'unbiased', eps: 1e-6, scale: 'group', filter: 'none', singleton: 'zero' };
+    const settings: AdvantageRecord = { estimator: 'grpo', std: 'unbiased', eps: 1e-6, scale: 'group', filter: 'none', singleton: 'zero' };
     const rows = [
       ...groupRows({ id: 'g1', rewards: [1, 0], advantages: independentAdvantages([1, 0], settings) }),
       ...groupRows({ id: 'g2', rewards: [0, 1], advantages: independentAdvantages([0, 1], settings), segmented: [0, 1] }),

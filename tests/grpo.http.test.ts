@@ -8,10 +8,10 @@ import { exchangePaths } from '../grpo/exchange/layout.ts';
 import { readPolicyHistory } from '../grpo/exchange/policy-store.ts';
 import { writeStep } from '../grpo/exchange/rollout-writer.ts';
 import { writeRunManifest } from '../grpo/exchange/run-manifest.ts';
-import type { AdvantageSettings, Policy, RolloutRowInput, StepPayload } from '../grpo/exchange/schema.ts';
+import type { AdvantageRecord, Policy, RolloutRowInput, StepPayload } from '../grpo/exchange/schema.ts';
 import { tmpDir } from './helpers/tmp.ts';
 
-const SETTINGS: AdvantageSettings = { estimator: 'grpo', std: 'unbiased', eps: 1e-6, scale: 'group', filter: 'none', singleton: 'verl' };
+const SETTINGS: AdvantageRecord = { estimator: 'grpo', std: 'unbiased', eps: 1e-6, scale: 'group', filter: 'none', singleton: 'verl' };
 // Rewards and verl advantages of golden groups A and C (shared/design/golden-advantages.json).
 const GROUPS: Array<[number[], number[]]> = [
   [

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadConfig } from '../pipeline/config/load.ts';
+import { loadConfig } from '../pipeline/cli/config.ts';
 import { isPipelineError } from '../pipeline/errors.ts';
 import { checkHostUidExposure, configuredKeyNames, keyEnvNamesOf } from '../pipeline/sandbox/host-uid-guard.ts';
 import { SandboxSchema } from '../pipeline/sandbox/sandbox-config.ts';

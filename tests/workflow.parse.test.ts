@@ -1,12 +1,12 @@
 // Meta-agent replies as models write them: tag extraction, every typed failure with its line, AFlow compatibility, metrics.
 import { afterAll, describe, expect, it } from 'vitest';
-import { PyAstClient } from '../pipeline/pyast/client.ts';
+import { AnalysisClient } from '../pipeline/code-analysis/client.ts';
 import { checkReply, checkWorkflow, FLOWREASONER_OPERATORS, type WorkflowCheck } from '../pipeline/workflow/check.ts';
 import { formatFailure, WorkflowFailureSchema, type WorkflowFailure } from '../pipeline/workflow/failures.ts';
 import { parseReply } from '../pipeline/workflow/reply.ts';
 import { promptModule, WORKFLOW_LIBRARY } from '../pipeline/sim/workflow-library.ts';
 
-const client = new PyAstClient();
+const client = new AnalysisClient();
 afterAll(() => client.close());
 
 const opts = { knownOperators: FLOWREASONER_OPERATORS, client };

@@ -1,10 +1,10 @@
 // Mermaid pictures of workflows: operator calls as nodes, loops as subgraphs, branches as diamonds, gather as parallel edges.
 import { afterAll, describe, expect, it } from 'vitest';
-import { PyAstClient } from '../pipeline/pyast/client.ts';
+import { AnalysisClient } from '../pipeline/code-analysis/client.ts';
 import { checkWorkflow, FLOWREASONER_OPERATORS } from '../pipeline/workflow/check.ts';
 import { renderMermaid, type FlowNode } from '../pipeline/workflow/render-mermaid.ts';
 
-const client = new PyAstClient();
+const client = new AnalysisClient();
 afterAll(() => client.close());
 
 const GRAPH = [

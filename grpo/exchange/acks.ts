@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { link, mkdir, readdir, readFile, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { ExchangeError } from './errors.ts';
-import { fsyncDir, writeFileSynced } from './durable-fs.ts';
+import { fsyncDir, writeFileSynced } from '../../pipeline/store/durable-fs.ts';
 import { exchangePaths, parseAckFileName } from './layout.ts';
 import { listCommittedSteps } from './rollout-reader.ts';
 import { AckSchema, ConsumerIdSchema, type Ack } from './schema.ts';

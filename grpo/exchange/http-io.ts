@@ -60,7 +60,8 @@ export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer
     req.on('end', () => {
       if (!over) resolve(Buffer.concat(chunks));
     });
-    req.on('error', (e) => reject(e));
+    // Node reports a connection cut mid-body as an 'aborted' error: the client's doing, so a 400, not a 500 to log.
+    req.on('error', (e) => reject(new HttpError(400, 'aborted', `the request body could not be read: ${e.message}`)));
     // A client that hangs up mid-body never sends 'end'; without this the handler would wait forever.
     req.on('close', () => {
       if (!req.complete) reject(new HttpError(400, 'aborted', 'the client closed the connection before the body was complete'));

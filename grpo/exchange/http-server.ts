@@ -1,11 +1,12 @@
 // The grpo-exchange/v1 HTTP server (trainer-contract.md §10.6): rollouts by long-poll, acks, policy versions, and score shims.
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { ackedConsumers, unackedSteps, writeAck } from './acks.ts';
 import { isExchangeError, type ExchangeReason } from './errors.ts';
 import { bearerMatches, HttpError, tokenMatches, readJsonBody, sendError, sendJson, sendText } from './http-io.ts';
 import { publishPolicy, readPolicy } from './policy-store.ts';
-import { isStepCommitted, readStepManifest, readStepPayload } from './rollout-reader.ts';
+import { isStepCommitted, listCommittedSteps, readStepManifest, readStepPayload } from './rollout-reader.ts';
 import { readRunManifest } from './run-manifest.ts';
 import {
   AckRequestSchema,
@@ -101,6 +102,43 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
+/**
+ * The request target as a URL, or null when it is none this server routes. Origin-form ("/path?q") is appended to a fixed
+ * origin rather than resolved against it, so "//%zz" stays a path instead of naming a host that fails to parse; absolute-form
+ * (what a proxy sends) is routed by its path; "*" and anything else is not a resource here (RFC 9112 §3.2).
+ */
+export function parseTarget(target: string): URL | null {
+  let url: URL | null = null;
+  try {
+    if (target.startsWith('/')) url = new URL(`http://exchange.invalid${target}`);
+    else if (/^https?:\/\//i.test(target)) url = new URL(target);
+  } catch {
+    // An unparsable target is a 400 for the caller to send, not an exception.
+    url = null;
+  }
+  return url;
+}
+
+// Node's parser codes for requests it cannot read at all, as the status Node itself would send; anything else is a 400.
+const CLIENT_ERROR_STATUS: Record<string, number> = {
+  HPE_HEADER_OVERFLOW: 431,
+  HPE_CHUNK_EXTENSIONS_OVERFLOW: 413,
+  HPE_INVALID_METHOD: 501,
+  ERR_HTTP_REQUEST_TIMEOUT: 408,
+};
+
+/** A JSON error written straight to a socket that has no ServerResponse (unparsable requests, CONNECT); then closes it. */
+function rawError(socket: Duplex, status: number, code: string, message: string): void {
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const body = JSON.stringify({ error: code, message });
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\ncache-control: no-store\r\nconnection: close\r\n\r\n${body}`,
+  );
+}
+
 export async function startExchangeServer(opts: ExchangeServerOptions): Promise<ExchangeServer> {
   const root = opts.root;
   const host = opts.host ?? '127.0.0.1';
@@ -108,6 +146,14 @@ export async function startExchangeServer(opts: ExchangeServerOptions): Promise<
   const maxWaitS = opts.maxWaitS ?? 60;
   const pollMs = opts.pollMs ?? 100;
   const closing = new AbortController();
+  // A failing logger must not turn a handled request error into a crashed orchestrator; the request is answered either way.
+  const report = (e: unknown, route: string): void => {
+    try {
+      opts.onError?.(e, route);
+    } catch {
+      // Nothing left to tell: the reporter itself is what failed.
+    }
+  };
 
   // Steps are immutable once committed, so a verified payload can be served again without re-reading and re-hashing.
   // Two entries: the step most consumers are on, and the one a lagging consumer still needs.
@@ -167,6 +213,20 @@ export async function startExchangeServer(opts: ExchangeServerOptions): Promise<
           }
           await sleep(Math.min(pollMs, left), signal);
         }
+      },
+    },
+    {
+      // What is left for a consumer: lets a trainer that restarts or resumes stop once everything is acked, instead of
+      // counting the steps it happened to consume in this process.
+      method: 'GET',
+      path: /^\/v1\/rollouts\/status$/,
+      name: 'rollouts-status',
+      handle: async ({ res, url }) => {
+        const consumer = ConsumerIdSchema.safeParse(url.searchParams.get('consumer') ?? '');
+        if (!consumer.success) throw new HttpError(400, 'invalid-query', `consumer: ${consumer.error.issues[0]?.message ?? 'invalid'}`);
+        const committed = await listCommittedSteps(root, committedSeen);
+        const unacked = await unackedSteps(root, consumer.data, committedSeen);
+        sendJson(res, 200, { consumer: consumer.data, committed, unacked });
       },
     },
     {
@@ -262,13 +322,24 @@ export async function startExchangeServer(opts: ExchangeServerOptions): Promise<
   ];
 
   async function dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://exchange.invalid');
     let routeName = 'unknown';
     const reqAbort = new AbortController();
     res.on('close', () => {
       if (!res.writableFinished) reqAbort.abort();
     });
     try {
+      // Inside the try: a target the URL parser rejects is the client's mistake, answered with a 400 (auth is not asked first:
+      // there is no path to decide which token rules apply).
+      const url = parseTarget(req.url ?? '');
+      if (url === null) {
+        req.resume();
+        throw new HttpError(400, 'invalid-target', 'the request target is not a path on this server');
+      }
+      // Node keeps the first of several Authorization headers; which one a proxy meant is unknowable, so none is trusted.
+      if (req.rawHeaders.filter((h, i) => i % 2 === 0 && h.toLowerCase() === 'authorization').length > 1) {
+        req.resume();
+        throw new HttpError(400, 'invalid-header', 'more than one Authorization header');
+      }
       const onPath = routes.filter((r) => r.path.test(url.pathname));
       if (opts.token !== undefined && !bearerMatches(req.headers.authorization, opts.token)) {
         const inQuery = url.searchParams.get('token');
@@ -302,18 +373,41 @@ export async function startExchangeServer(opts: ExchangeServerOptions): Promise<
       }
       if (isExchangeError(e)) {
         const status = STATUS_OF[e.reason];
-        if (status >= 500) opts.onError?.(e, routeName);
+        if (status >= 500) report(e, routeName);
         sendError(res, status, e.reason, e.message);
         return;
       }
-      opts.onError?.(e, routeName);
+      report(e, routeName);
       sendError(res, 500, 'internal', e instanceof Error ? e.message : 'internal error');
     }
   }
 
   const server = createServer((req, res) => {
-    void dispatch(req, res);
+    dispatch(req, res).catch((e: unknown) => {
+      // dispatch answers every request error itself; this is a failure while answering (e.g. writing to a dead socket).
+      // It ends this request only: an unhandled rejection here would end the whole orchestrator.
+      report(e, 'dispatch');
+      try {
+        if (res.headersSent) res.destroy();
+        else sendError(res, 500, 'internal', 'internal error');
+      } catch {
+        res.destroy();
+      }
+    });
   });
+  // Requests Node cannot parse (bad method, Content-Length or chunking, oversized headers) never reach dispatch; answer them
+  // in JSON like every other error. A socket already answering a request is only closed, so no reply is corrupted.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+    const inFlight = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage;
+    if (err.code === 'ECONNRESET' || (inFlight !== undefined && inFlight !== null && inFlight.headersSent)) {
+      socket.destroy();
+      return;
+    }
+    const status = CLIENT_ERROR_STATUS[err.code ?? ''] ?? 400;
+    rawError(socket, status, 'bad-request', `the request could not be parsed (${err.code ?? 'unknown'})`);
+  });
+  // Without a listener Node drops a CONNECT without a word; this server tunnels nothing.
+  server.on('connect', (_req: IncomingMessage, socket: Duplex) => rawError(socket, 405, 'method-not-allowed', 'CONNECT is not supported'));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port ?? 0, host, () => {
@@ -321,6 +415,8 @@ export async function startExchangeServer(opts: ExchangeServerOptions): Promise<
       resolve();
     });
   });
+  // After listen, a server 'error' (e.g. EMFILE on accept) with no listener would be thrown and end the process.
+  server.on('error', (e) => report(e, 'server'));
   const port = (server.address() as AddressInfo).port;
   const urlHost = host.includes(':') ? `[${host}]` : host;
   return {

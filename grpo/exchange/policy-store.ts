@@ -112,17 +112,41 @@ export interface WaitPolicyOptions {
   pollMs?: number;
   /** Give up after this long with a `timeout` error; default: wait until aborted. */
   timeoutMs?: number;
+  /**
+   * Told once when the wait starts and then every `reportEveryMs` (default 5 s) while it lasts, so a caller can say what it
+   * is waiting for instead of sitting silent for the minutes a trainer step takes.
+   */
+  onWait?: (w: PolicyWait) => Promise<void> | void;
+  reportEveryMs?: number;
+}
+
+export interface PolicyWait {
+  minVersion: number;
+  /** The version current now; null before the first publish. */
+  current: number | null;
+  waitedMs: number;
+  /** The limit the wait gives up at; undefined when it waits until aborted. */
+  timeoutMs: number | undefined;
 }
 
 /** Resolves with the current policy once its version is ≥ `minVersion`. */
 export async function waitForPolicyVersion(root: string, minVersion: number, opts: WaitPolicyOptions = {}): Promise<Policy> {
   const pollMs = opts.pollMs ?? 200;
-  const deadline = opts.timeoutMs === undefined ? Infinity : Date.now() + opts.timeoutMs;
+  const reportEveryMs = opts.reportEveryMs ?? 5000;
+  const started = Date.now();
+  const deadline = opts.timeoutMs === undefined ? Infinity : started + opts.timeoutMs;
+  let nextReport = started;
   for (;;) {
     if (opts.signal?.aborted === true) throw new PipelineError('aborted', `stopped waiting for policy version ${minVersion}`, { cause: opts.signal.reason });
     const p = await readPolicy(root);
     if (p !== null && p.version >= minVersion) return p;
-    if (Date.now() >= deadline) throw new PipelineError('timeout', `policy version ${minVersion} did not appear within ${opts.timeoutMs} ms (current: ${p?.version ?? 'none'})`, { retryable: true });
+    const now = Date.now();
+    if (now >= deadline) throw new PipelineError('timeout', `policy version ${minVersion} did not appear within ${opts.timeoutMs} ms (current: ${p?.version ?? 'none'})`, { retryable: true });
+    if (opts.onWait !== undefined && now >= nextReport) {
+      await opts.onWait({ minVersion, current: p?.version ?? null, waitedMs: now - started, timeoutMs: opts.timeoutMs });
+      // On the schedule, not from now, so a slow reporter does not stretch the interval.
+      while (nextReport <= now) nextReport += Math.max(1, reportEveryMs);
+    }
     await new Promise<void>((resolve) => {
       const t = setTimeout(done, Math.min(pollMs, Math.max(0, deadline - Date.now())));
       function done(): void {

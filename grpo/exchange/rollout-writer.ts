@@ -6,17 +6,17 @@ import path from 'node:path';
 import { z } from 'zod';
 import { ExchangeError } from './errors.ts';
 import { checkGroups, type CheckedGroup } from './group-integrity.ts';
-import { fsyncDir, writeFileSynced } from './durable-fs.ts';
+import { fsyncDir, writeFileSynced } from '../../pipeline/store/durable-fs.ts';
 import { exchangePaths, parseStepTmpDirName, partFileName } from './layout.ts';
 import { rolloutRowsToParquet } from './rollout-parquet.ts';
 import {
-  AdvantageSettingsSchema,
+  AdvantageRecordSchema,
   DroppedSchema,
   EXCHANGE_SCHEMA,
   ProducerSchema,
   RolloutRowInputSchema,
   StepManifestSchema,
-  type AdvantageSettings,
+  type AdvantageRecord,
   type Dropped,
   type ManifestFile,
   type Producer,
@@ -29,7 +29,7 @@ import {
 export interface StepExtras {
   run_id: string;
   /** Copy of run.json `advantage`: consumers recompute and check the advantages with it. */
-  advantage: AdvantageSettings;
+  advantage: AdvantageRecord;
   dropped: Dropped;
   producer: Producer;
 }
@@ -43,7 +43,7 @@ export interface WriteStepOptions {
 
 const StepExtrasSchema = z.strictObject({
   run_id: z.string().min(1),
-  advantage: AdvantageSettingsSchema,
+  advantage: AdvantageRecordSchema,
   dropped: DroppedSchema,
   producer: ProducerSchema,
 });

@@ -23,7 +23,8 @@ export const ConsumerIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63
  * run.json `advantage` (§10.1), copied into every manifest. `singleton` is our extension: how a group with one scored sample
  * was handled (verl: μ := 0, σ := 1; zero: TRL/ART; reject: never emitted). Absent means "not stated".
  */
-export const AdvantageSettingsSchema = z.strictObject({
+/** The advantage settings as run.json and every manifest record them (the config's own schema is grpo/advantage-config.ts). */
+export const AdvantageRecordSchema = z.strictObject({
   estimator: z.enum(['grpo', 'dr_grpo', 'rloo']),
   std: z.enum(['unbiased', 'population']),
   eps: z.number().min(0),
@@ -31,7 +32,7 @@ export const AdvantageSettingsSchema = z.strictObject({
   filter: z.enum(['dapo_nonzero_std', 'none']),
   singleton: z.enum(['zero', 'verl', 'reject']).optional(),
 });
-export type AdvantageSettings = z.infer<typeof AdvantageSettingsSchema>;
+export type AdvantageRecord = z.infer<typeof AdvantageRecordSchema>;
 
 /** `<run_root>/run.json`: written once, never changed (§10.1). */
 export const RunManifestSchema = z.strictObject({
@@ -43,7 +44,7 @@ export const RunManifestSchema = z.strictObject({
   /** sha256 of the chat template the config's tokenizer applies; null when no tokenizer was given. */
   chat_template_sha256: sha256Hex.nullable(),
   group_size: z.number().int().min(1).max(2147483647),
-  advantage: AdvantageSettingsSchema,
+  advantage: AdvantageRecordSchema,
   created_at: isoTime,
 });
 export type RunManifest = z.infer<typeof RunManifestSchema>;
@@ -172,7 +173,7 @@ export const StepManifestSchema = z.strictObject({
   policy_version_min: int64,
   /** highest policy_version_end in the step */
   policy_version_max: int64,
-  advantage: AdvantageSettingsSchema,
+  advantage: AdvantageRecordSchema,
   /** over samples (one value per sample, segments share it), population std */
   advantage_stats: z.strictObject({ mean: z.number(), std: z.number().min(0) }),
   dropped: DroppedSchema,

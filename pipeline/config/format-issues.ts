@@ -1,6 +1,7 @@
 // Turns zod issues into ConfigProblems a person can act on: key path, what was expected, what was found, a typo hint.
 import type { z } from 'zod';
-import type { ConfigProblem } from './config-error.ts';
+import { MAX_LISTED_PROBLEMS, type ConfigProblem } from './config-error.ts';
+import type { Origin } from './locate.ts';
 
 export function keyPath(path: ReadonlyArray<PropertyKey>): string {
   return path.map(String).join('.');
@@ -31,7 +32,11 @@ export function editDistance(a: string, b: string): number {
   return prev[b.length] as number;
 }
 
+/** Longer keys are not typos of a known key, and the distance costs length × length. */
+const MAX_HINTED_KEY = 64;
+
 function closest(key: string, candidates: string[]): string | undefined {
+  if (key.length > MAX_HINTED_KEY) return undefined;
   let best: string | undefined;
   let bestD = Infinity;
   for (const c of candidates) {
@@ -44,46 +49,58 @@ function closest(key: string, candidates: string[]): string | undefined {
   return best !== undefined && bestD <= Math.max(2, Math.floor(key.length / 3)) ? best : undefined;
 }
 
+/** Where a problem is, without its message. */
+function placed(origin: Origin): Pick<ConfigProblem, 'file' | 'source' | 'line' | 'col'> {
+  return {
+    file: origin.file,
+    ...(origin.source !== undefined ? { source: origin.source } : {}),
+    ...(origin.line !== undefined ? { line: origin.line } : {}),
+    ...(origin.col !== undefined ? { col: origin.col } : {}),
+  };
+}
+
 /**
+ * Builds the first `limit` problems and counts the rest, so a config with a million bad keys costs a million
+ * cheap counts rather than a million look-ups and suggestions.
  * @param knownKeys returns the allowed keys of the object at a path, for suggestions.
- * @param lineOf returns the line of a key path in the source file, if known.
+ * @param locate returns where the value at a key path came from (file, line and column, or a --set).
  */
 export function formatIssues(
   issues: z.core.$ZodIssue[],
-  file: string | null,
   knownKeys: (path: PropertyKey[]) => string[],
-  lineOf: (path: PropertyKey[]) => number | undefined,
-): ConfigProblem[] {
+  locate: (path: PropertyKey[]) => Origin,
+  limit = MAX_LISTED_PROBLEMS,
+): { problems: ConfigProblem[]; total: number } {
   const out: ConfigProblem[] = [];
+  let total = 0;
   for (const issue of issues) {
     const path = issue.path.slice();
     if (issue.code === 'unrecognized_keys') {
+      total += issue.keys.length;
+      if (out.length >= limit) continue;
       const allowed = knownKeys(path);
-      for (const k of issue.keys) {
+      for (const k of issue.keys.slice(0, limit - out.length)) {
         const hint = closest(k, allowed);
-        const line = lineOf([...path, k]);
         out.push({
-          file,
+          ...placed(locate([...path, k])),
           key: keyPath([...path, k]),
-          ...(line !== undefined ? { line } : {}),
           message: `unknown key${hint !== undefined ? `; did you mean "${hint}"?` : allowed.length > 0 ? `; allowed: ${allowed.join(', ')}` : ''}`,
         });
       }
       continue;
     }
+    total++;
+    if (out.length >= limit) continue;
     const input = (issue as { input?: unknown }).input;
     let message = issue.message;
     if (issue.code === 'invalid_union') {
       message = 'does not match any allowed form';
     }
-    const found = describeFound(input);
-    const line = lineOf(path);
     out.push({
-      file,
+      ...placed(locate(path)),
       key: keyPath(path),
-      ...(line !== undefined ? { line } : {}),
-      message: `${message.replace(/^Invalid input: /, '')}; found ${found}`,
+      message: `${message.replace(/^Invalid input: /, '')}; found ${describeFound(input)}`,
     });
   }
-  return out;
+  return { problems: out, total };
 }

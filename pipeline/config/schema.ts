@@ -1,14 +1,18 @@
 // The root configuration schema: the single source of truth for every YAML file in configs/.
 import { z } from 'zod';
 import { EndpointSchema } from './endpoint-schema.ts';
+import { PartitionSettingsSchema } from '../../datasets/partition.ts';
 import { SimOptionsSchema } from '../sim/options.ts';
 import { SandboxSchema } from '../sandbox/sandbox-config.ts';
-import { DistillSchema } from '../../distill/config-schema.ts';
-import { GrpoSchema } from '../../grpo/config-schema.ts';
-import { SftSchema } from '../../sft/config-schema.ts';
 
 export const RunSchema = z.strictObject({
-  name: z.string().regex(/^[A-Za-z0-9._-]+$/).default('run').describe('Used in the run id.'),
+  // The name becomes part of a directory name (runs/<time>-<command>-<name>-<hex>), which may be at most 255 bytes.
+  name: z
+    .string()
+    .max(64, 'run.name may be at most 64 characters (it becomes part of the run directory name)')
+    .regex(/^[A-Za-z0-9._-]+$/, 'run.name may use only letters, digits, ".", "_" and "-" (it becomes part of the run directory name)')
+    .default('run')
+    .describe('Used in the run id and the run directory name: at most 64 of A-Z a-z 0-9 . _ -.'),
   outDir: z.string().default('runs').describe('Parent directory of run directories.'),
   seed: z.int().default(0).describe('Seed of every sampling choice of the run.'),
   logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
@@ -16,6 +20,7 @@ export const RunSchema = z.strictObject({
 
 export const DataSchema = z.strictObject({
   dir: z.string().default('data').describe('Benchmark files; FLOWREASONER_DATA_DIR overrides it.'),
+  partition: PartitionSettingsSchema.prefault({}).describe('Our train/validation/test partition of every benchmark, read by distill, grpo and eval alike.'),
 });
 
 export const CacheSchema = z.strictObject({
@@ -36,7 +41,11 @@ export const SmokeSchema = z.strictObject({
 
 export const RoleNameSchema = z.string().regex(/^[a-z][a-z0-9_-]*$/, 'role names are lower-case words such as teacher, worker, policy, judge');
 
-export const ConfigSchema = z.strictObject({
+/**
+ * The engine's own sections of a config. The stages' sections (distill, grpo, sft, …) are added by whoever composes
+ * the whole schema, the CLI (pipeline/cli/config.ts), so the engine never imports a stage.
+ */
+export const ENGINE_SECTIONS = {
   $schema: z.string().optional(),
   extends: z.string().optional().describe('Path of a config this one overrides (resolved relative to this file).'),
   run: RunSchema.prefault({}),
@@ -47,10 +56,12 @@ export const ConfigSchema = z.strictObject({
   sim: SimOptionsSchema.prefault({}).describe('The built-in simulated model server (used by baseUrl: sim and `npm run sim`).'),
   smoke: SmokeSchema.prefault({}),
   sandbox: SandboxSchema.prefault({}).describe('Where candidate code runs: bubblewrap isolation, limits, pool size.'),
-  distill: DistillSchema.prefault({}).describe('The distillation stage (npm run distill).'),
-  grpo: GrpoSchema.prefault({}).describe('The GRPO stage (npm run grpo).'),
-  sft: SftSchema.prefault({}).describe('The SFT export stage (npm run sft).'),
-});
+};
 
-export type Config = z.infer<typeof ConfigSchema>;
-export type ConfigInput = z.input<typeof ConfigSchema>;
+/** The whole config schema: the engine's sections plus the given stage sections. */
+export function composeConfigSchema<S extends z.ZodRawShape>(stages: S) {
+  return z.strictObject({ ...ENGINE_SECTIONS, ...stages });
+}
+
+/** What the engine reads of any composed config. */
+export type EngineConfig = z.infer<ReturnType<typeof composeConfigSchema<Record<never, never>>>>;

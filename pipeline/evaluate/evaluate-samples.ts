@@ -1,6 +1,6 @@
 // Judges a stream of samples against a benchmark in the sandbox: results in input order, per-task pass@k at the end.
 import { createReadStream } from 'node:fs';
-import { createInterface } from 'node:readline';
+import { TextDecoder } from 'node:util';
 import { errorMessage } from '../errors.ts';
 import type { Executor } from '../sandbox/executor.ts';
 import type { ExecResult } from '../sandbox/job.ts';
@@ -42,20 +42,48 @@ export interface EvaluateOptions {
   onResult?: (r: JudgedSample) => void;
 }
 
-/** Reads JSONL samples one by one; a malformed line becomes an entry with an error instead of stopping the run. */
+function sampleOf(line: number, bytes: Uint8Array, utf8: TextDecoder): SampleLine | null {
+  const end = bytes.length > 0 && bytes[bytes.length - 1] === 0x0d ? bytes.length - 1 : bytes.length;
+  let text: string;
+  try {
+    text = utf8.decode(bytes.subarray(0, end));
+  } catch {
+    // A lenient decode turns bad bytes into U+FFFD and the judged code is then not what the sample held.
+    return { line, raw: null, error: 'not valid UTF-8' };
+  }
+  if (text.trim() === '') return null;
+  try {
+    const v: unknown = JSON.parse(text);
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) return { line, raw: null, error: 'not a JSON object' };
+    return { line, raw: v as Record<string, unknown> };
+  } catch (e) {
+    return { line, raw: null, error: `not JSON (${errorMessage(e)})` };
+  }
+}
+
+/**
+ * Reads JSONL samples one by one; a malformed line becomes an entry with an error instead of stopping the run.
+ * Lines are split as bytes and decoded strictly one by one, so an invalid byte is reported at its line.
+ */
 export async function* readSamples(file: string): AsyncGenerator<SampleLine> {
-  const rl = createInterface({ input: createReadStream(file, { encoding: 'utf8' }), crlfDelay: Infinity });
+  const utf8 = new TextDecoder('utf-8', { fatal: true });
   let line = 0;
-  for await (const text of rl) {
-    line++;
-    if (text.trim() === '') continue;
-    try {
-      const v: unknown = JSON.parse(text);
-      if (v === null || typeof v !== 'object' || Array.isArray(v)) yield { line, raw: null, error: 'not a JSON object' };
-      else yield { line, raw: v as Record<string, unknown> };
-    } catch (e) {
-      yield { line, raw: null, error: `not JSON (${errorMessage(e)})` };
+  let carried: Buffer[] = [];
+  for await (const chunk of createReadStream(file) as AsyncIterable<Buffer>) {
+    let start = 0;
+    for (let nl = chunk.indexOf(0x0a); nl !== -1; nl = chunk.indexOf(0x0a, start)) {
+      const piece = chunk.subarray(start, nl);
+      const bytes = carried.length > 0 ? Buffer.concat([...carried, piece]) : piece;
+      carried = [];
+      start = nl + 1;
+      const s = sampleOf(++line, bytes, utf8);
+      if (s !== null) yield s;
     }
+    if (start < chunk.length) carried.push(chunk.subarray(start));
+  }
+  if (carried.length > 0) {
+    const s = sampleOf(++line, Buffer.concat(carried), utf8);
+    if (s !== null) yield s;
   }
 }
 

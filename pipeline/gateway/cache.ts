@@ -2,6 +2,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { diskFullError, isNoSpace } from '../errors.ts';
 
 /** JSON with sorted keys, so equal requests give equal keys whatever the property order. */
 export function canonicalJson(v: unknown): string {
@@ -59,8 +60,15 @@ export class ResponseCache<T> {
     const file = this.fileOf(key);
     await mkdir(path.dirname(file), { recursive: true });
     const tmp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-    await writeFile(tmp, JSON.stringify({ key, createdAt: new Date().toISOString(), value }));
-    await rename(tmp, file);
+    try {
+      await writeFile(tmp, JSON.stringify({ key, createdAt: new Date().toISOString(), value }));
+      await rename(tmp, file);
+    } catch (e) {
+      await unlink(tmp).catch(() => undefined);
+      // A full disk stops the run as disk-full, like any other write of ours; a half-written entry is never left.
+      if (isNoSpace(e)) throw diskFullError(file, e, 'the response cache');
+      throw e;
+    }
     this.writes++;
   }
 }

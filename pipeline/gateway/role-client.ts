@@ -6,7 +6,7 @@ import { baseUrlsOf, type Endpoint } from '../config/endpoint-schema.ts';
 import { BaseUrlPool } from './balancer.ts';
 import { WindowLimiter } from './rate-limit.ts';
 import { backoffDelay, sleep } from './retry.ts';
-import { checkReply } from './reply-check.ts';
+import { assertUsableCompletion } from './usable-completion.ts';
 import { TransportError } from './transport-error.ts';
 import type { Provider } from './providers/provider.ts';
 import type { RawCompletion } from './types.ts';
@@ -92,7 +92,7 @@ export class RoleClient {
       try {
         const { raw, url } = await this.attemptOnce(body, signal);
         settle(raw.usage !== null ? raw.usage.promptTokens + raw.usage.completionTokens : estimatedTokens);
-        checkReply(raw);
+        assertUsableCompletion(raw);
         return { raw, attempts: attempt, retried, baseUrl: url };
       } catch (e) {
         if (!isPipelineError(e) || !e.retryable) throw e;

@@ -10,5 +10,3 @@ export function createRunLogger(file: string, level: string): Logger {
     destination({ dest: file, sync: true, mkdir: true }),
   );
 }
-
-export const silentLogger: Logger = pino({ level: 'silent' });

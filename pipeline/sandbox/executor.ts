@@ -2,6 +2,7 @@
 import pLimit, { type LimitFunction } from 'p-limit';
 import { SandboxPool, resolveMode, type PoolInfo } from './pool.ts';
 import { SandboxSchema, type SandboxConfig, type SandboxConfigInput } from './sandbox-config.ts';
+import { setPythonProcessDefaults } from './python-command.ts';
 import type { ExecJob, ExecResult, ExecStatus, HarnessKind, TestOutcome } from './job.ts';
 import type { WorkerAnswer } from './worker.ts';
 
@@ -62,6 +63,8 @@ export class Executor {
   /** opts.keyEnvNames: the variables the config reads keys from (see keyEnvNamesOf in host-uid-guard.ts). */
   constructor(input: SandboxConfigInput = {}, opts: { keyEnvNames?: readonly string[] } = {}) {
     this.config = SandboxSchema.parse(input);
+    // The AST service and other Python helpers started without an executor at hand follow these settings too.
+    setPythonProcessDefaults(this.config);
     this.keyEnvNames = opts.keyEnvNames ?? [];
     this.info = resolveMode(this.config);
     this.slots = pLimit(this.config.workers);

@@ -1,13 +1,13 @@
 // A pool of warm sandbox workers: jobs wait FIFO for a free worker; each job still runs in a freshly forked child.
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { sourceDirOf } from '../source-dir.ts';
 import { findBwrap } from './bwrap.ts';
 import { checkHostUidExposure } from './host-uid-guard.ts';
 import { SandboxSchema, type SandboxConfig, type SandboxConfigInput } from './sandbox-config.ts';
 import { SandboxWorker, type WorkerAnswer } from './worker.ts';
 import type { ExecJob } from './job.ts';
 
-export const RUNNER_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'py');
+export const RUNNER_DIR = path.join(sourceDirOf(import.meta.url), 'py');
 
 export interface PoolInfo {
   mode: 'bwrap' | 'process';

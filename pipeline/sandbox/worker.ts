@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { PipelineError } from '../errors.ts';
-import { bwrapArgs } from './bwrap.ts';
+import { pythonCommand } from './python-command.ts';
 import { createPidsSlot, type PidsSlot } from './cgroup.ts';
 import type { SandboxConfig } from './sandbox-config.ts';
 import type { ExecJob } from './job.ts';
@@ -103,10 +103,6 @@ export class SandboxWorker {
     const asRoot = typeof process.getuid === 'function' && process.getuid() === 0;
     if (asRoot && this.uid === null) this.uid = nextWorkerUid(config.uidBase);
     const workerArgs = [this.limitsArg(asRoot)];
-    const [cmd, args] =
-      mode === 'bwrap' && bwrapPath !== null
-        ? [bwrapPath, bwrapArgs({ runnerDir, python: config.python, workerArgs, script: 'fr_sandbox.py', asPid1: true })]
-        : [config.python, ['-I', '-B', `${runnerDir}/fr_sandbox.py`, ...workerArgs]];
     if (asRoot && this.slot === undefined) {
       // pids.max counts threads too: the comparer, the worker and their helper threads get room above the job's share.
       const made = createPidsSlot(this.uid ?? 0, config.maxProcesses + 16);
@@ -114,17 +110,19 @@ export class SandboxWorker {
       this.slotReason = made.reason;
     }
     const slot = this.slot ?? null;
-    const argv = slot !== null && this.uid !== null ? slot.wrap([cmd, ...args], { uid: this.uid, gid: config.sandboxUser }) : [cmd, ...args];
-    const child = spawn(argv[0] as string, argv.slice(1), {
-      stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe'],
-      // Only what an interpreter needs: no API keys or other variables of ours reach candidate code.
-      env: { PATH: '/usr/local/bin:/usr/bin:/bin', LANG: 'C.UTF-8', HOME: '/tmp', MPLBACKEND: 'Agg', PYTHONDONTWRITEBYTECODE: '1', ...(process.env.FR_DEBUG ? { FR_DEBUG: "1" } : {}) },
-      detached: true,
-      cwd: '/tmp',
-      // As root, rlimits on processes are not enforced; an unprivileged uid makes them hold.
-      // Without a cgroup, the uid is set by spawn; with one, setpriv sets it after the process entered the cgroup.
-      ...(asRoot && this.uid !== null && slot === null ? { uid: this.uid, gid: config.sandboxUser } : {}),
+    // As root, rlimits on processes are not enforced; an unprivileged uid makes them hold. Without a cgroup, the uid is
+    // set by spawn; with one, setpriv sets it after the process entered the cgroup.
+    const py = pythonCommand(config, {
+      dir: runnerDir,
+      script: 'fr_sandbox.py',
+      args: workerArgs,
+      bwrap: mode === 'bwrap' ? bwrapPath : null,
+      asPid1: true,
+      ...(this.uid !== null ? { uid: this.uid } : {}),
+      setUid: slot === null && this.uid !== null,
     });
+    const argv = slot !== null && this.uid !== null ? slot.wrap([py.cmd, ...py.args], { uid: this.uid, gid: config.sandboxUser }) : [py.cmd, ...py.args];
+    const child = spawn(argv[0] as string, argv.slice(1), { ...py.options, stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe'] });
     this.child = child;
     this.dead = false;
     let stderr = '';
@@ -162,7 +160,7 @@ export class SandboxWorker {
         this.dead = true;
         this.child = null;
         if (!isReady) {
-          reject(new PipelineError('sandbox-failed', `sandbox worker did not start (${cmd} exited ${code ?? signal}): ${stderr.trim().slice(0, 800)}`, {
+          reject(new PipelineError('sandbox-failed', `sandbox worker did not start (${py.cmd} exited ${code ?? signal}): ${stderr.trim().slice(0, 800)}`, {
             hint: mode === 'bwrap' ? 'Check that bubblewrap works here (bwrap --version), or set sandbox.mode: process.' : `Check sandbox.python (${config.python}).`,
           }));
         }

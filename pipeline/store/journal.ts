@@ -3,12 +3,18 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import path from 'node:path';
-import { PipelineError } from '../errors.ts';
+import { PipelineError, diskFullError, isNoSpace } from '../errors.ts';
 import { scrubJsonLine } from '../secrets.ts';
+import { fsyncDir } from './durable-fs.ts';
 
 export interface JournalOptions {
   /** fdatasync after each batch of records (default true). Turning it off trades durability for speed. */
   fsync?: boolean;
+  /**
+   * Told once when a write fails. An append's rejection can be caught and counted by whoever awaited it (a failed
+   * call inside a workflow run); the run directory's owner must still learn that its journal stopped.
+   */
+  onFail?: (e: PipelineError) => void;
 }
 
 export interface TailRepair {
@@ -23,13 +29,7 @@ interface Pending {
 }
 
 function ioError(e: unknown, file: string): PipelineError {
-  const code = (e as NodeJS.ErrnoException).code;
-  if (code === 'ENOSPC' || code === 'EDQUOT' || code === 'EFBIG') {
-    return new PipelineError('disk-full', `no space left writing ${file} (${code}); everything before this record is intact`, {
-      hint: 'Free disk space, then rerun with --resume <run-dir>.',
-      cause: e,
-    });
-  }
+  if (isNoSpace(e)) return diskFullError(file, e, 'everything before this record is intact');
   return new PipelineError('journal-corrupt', `cannot write ${file}: ${(e as Error).message}`, { cause: e });
 }
 
@@ -66,6 +66,7 @@ export class Journal<T = unknown> {
   readonly file: string;
   private readonly fh: FileHandle;
   private readonly fsync: boolean;
+  private readonly onFail: ((e: PipelineError) => void) | undefined;
   private size: number;
   private queue: Pending[] = [];
   private draining = false;
@@ -73,30 +74,30 @@ export class Journal<T = unknown> {
   private closed = false;
   private records = 0;
 
-  private constructor(file: string, fh: FileHandle, size: number, fsync: boolean) {
+  private constructor(file: string, fh: FileHandle, size: number, opts: JournalOptions) {
     this.file = file;
     this.fh = fh;
     this.size = size;
-    this.fsync = fsync;
+    this.fsync = opts.fsync ?? true;
+    this.onFail = opts.onFail;
   }
 
   /** Opens (creating if needed) and repairs a torn tail. */
   static async open<T>(file: string, opts: JournalOptions = {}): Promise<{ journal: Journal<T>; repair: TailRepair | null }> {
-    const fh = await open(file, 'a+');
+    let fh: FileHandle;
+    try {
+      fh = await open(file, 'a+');
+    } catch (e) {
+      if (isNoSpace(e)) throw diskFullError(file, e, 'the journal could not be created');
+      throw e;
+    }
     const st = await fh.stat();
     if (st.size === 0) {
       // Make the new directory entry durable too.
-      const dir = await open(path.dirname(file), 'r');
-      try {
-        await dir.sync();
-      } catch {
-        // Some filesystems refuse fsync on directories; the data fsyncs still hold.
-      } finally {
-        await dir.close();
-      }
+      await fsyncDir(path.dirname(file));
     }
     const { size, repair } = await repairTail(fh, st.size);
-    return { journal: new Journal<T>(file, fh, size, opts.fsync ?? true), repair };
+    return { journal: new Journal<T>(file, fh, size, opts), repair };
   }
 
   /** Resolves once the record is on disk (batched with concurrent appends into one write and one fsync). */
@@ -141,6 +142,7 @@ export class Journal<T = unknown> {
           // If even truncation fails, reopening repairs the tail.
         }
         this.failed = ioError(e, this.file);
+        this.onFail?.(this.failed);
         for (const p of [...batch, ...this.queue.splice(0)]) p.reject(this.failed);
       }
     }

@@ -4,18 +4,19 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { stringify as toYaml } from 'yaml';
-import { PipelineError } from '../errors.ts';
-import { writeFileAtomic } from './atomic-write.ts';
+import { PipelineError, isNoSpace, isPipelineError } from '../errors.ts';
+import { overwriteInPlace, writeFileAtomic } from './atomic-write.ts';
 import { scrubText } from '../secrets.ts';
 import { Journal, type TailRepair } from './journal.ts';
 import type { SourceFile } from '../config/load.ts';
 
-export type RunStatus = 'running' | 'completed' | 'failed' | 'interrupted' | 'budget-exceeded';
+/** The status field of a run directory's run.json (a workflow execution's status is RunStatus in workflow/runtime). */
+export type RunRecordStatus = 'running' | 'completed' | 'failed' | 'interrupted' | 'budget-exceeded' | 'disk-full';
 
 export interface RunMeta {
   id: string;
   command: string;
-  status: RunStatus;
+  status: RunRecordStatus;
   createdAt: string;
   updatedAt: string;
   resumes: string[];
@@ -39,6 +40,10 @@ export class RunStore {
   private readonly journals = new Map<string, Journal<unknown>>();
   /** Torn tails repaired when journals were reopened, by journal name. */
   readonly repairs = new Map<string, TailRepair>();
+  /** The status run.json holds on disk, which differs from meta.status when a final write found no room. */
+  private savedStatus: RunRecordStatus | null = null;
+  private failure: PipelineError | null = null;
+  private readonly failureListeners: Array<(e: PipelineError) => void> = [];
 
   private constructor(dir: string, meta: RunMeta) {
     this.dir = dir;
@@ -51,6 +56,22 @@ export class RunStore {
 
   get info(): Readonly<RunMeta> {
     return this.meta;
+  }
+
+  /** The first write into this directory that failed (a journal, the log, a JSON output), or null. */
+  get writeFailure(): PipelineError | null {
+    return this.failure;
+  }
+
+  /** Called once, on the first failed write: the run cannot be trusted to go on, whoever caught the error. */
+  onWriteFailure(listener: (e: PipelineError) => void): void {
+    this.failureListeners.push(listener);
+  }
+
+  noteWriteFailure(e: PipelineError): void {
+    if (this.failure !== null) return;
+    this.failure = e;
+    for (const l of this.failureListeners) l(e);
   }
 
   static async create(opts: {
@@ -67,7 +88,9 @@ export class RunStore {
     if (existing !== null) {
       throw new PipelineError('usage', `${dir} already holds a run`, { hint: `Continue it with --resume ${dir}, or choose another --out.` });
     }
-    await mkdir(dir, { recursive: true });
+    await mkdir(dir, { recursive: true }).catch((e: unknown) => {
+      throw isNoSpace(e) ? new PipelineError('disk-full', `no space left to create the run directory ${dir}`, { hint: 'Free disk space, then start the run again.', cause: e }) : e;
+    });
     const now = new Date().toISOString();
     const meta: RunMeta = {
       id,
@@ -82,8 +105,17 @@ export class RunStore {
       source: opts.source,
     };
     const store = new RunStore(dir, meta);
-    await writeFileAtomic(path.join(dir, 'config.yaml'), `# Resolved configuration of run ${id} (secrets redacted).\n${toYaml(opts.frozenConfig)}`);
-    await store.saveMeta();
+    try {
+      await writeFileAtomic(path.join(dir, 'config.yaml'), `# Resolved configuration of run ${id} (secrets redacted).\n${toYaml(opts.frozenConfig)}`);
+      await store.saveMeta();
+    } catch (e) {
+      if (!isNoSpace(e) && !isPipelineError(e, 'disk-full')) throw e;
+      // run.json is written by rename, so it does not exist: nothing ran and there is nothing to resume.
+      throw new PipelineError('disk-full', `no space left to create the run in ${dir}: run.json could not be written, nothing ran`, {
+        hint: 'Free disk space, then start the run again.',
+        cause: e,
+      });
+    }
     return store;
   }
 
@@ -117,7 +149,7 @@ export class RunStore {
     if (existing !== undefined) return existing as Journal<T>;
     const file = this.path(name);
     await mkdir(path.dirname(file), { recursive: true });
-    const { journal, repair } = await Journal.open<T>(file, opts);
+    const { journal, repair } = await Journal.open<T>(file, { ...opts, onFail: (e) => this.noteWriteFailure(e) });
     if (repair !== null) this.repairs.set(name, repair);
     this.journals.set(name, journal as Journal<unknown>);
     return journal;
@@ -125,21 +157,55 @@ export class RunStore {
 
   async writeJson(name: string, value: unknown): Promise<void> {
     const file = this.path(name);
-    await mkdir(path.dirname(file), { recursive: true });
-    await writeFileAtomic(file, `${JSON.stringify(value, null, 2)}\n`);
+    try {
+      await mkdir(path.dirname(file), { recursive: true });
+      await writeFileAtomic(file, `${JSON.stringify(value, null, 2)}\n`);
+    } catch (e) {
+      if (isPipelineError(e, 'disk-full')) this.noteWriteFailure(e);
+      throw e;
+    }
   }
 
   private async saveMeta(): Promise<void> {
     this.meta.updatedAt = new Date().toISOString();
     await writeFileAtomic(this.path('run.json'), scrubText(`${JSON.stringify(this.meta, null, 2)}\n`));
+    this.savedStatus = this.meta.status;
   }
 
-  async finish(status: RunStatus, summary?: Record<string, unknown>, error?: { code: string; message: string }): Promise<void> {
+  /**
+   * Records how the run ended. On a full disk the temp copy of run.json may find no room, so run.json is then
+   * overwritten in place, first whole, then without the summary and indentation: a status that still says
+   * `running` would tell the user the run is alive. Throws `disk-full` only when even that failed.
+   */
+  async finish(status: RunRecordStatus, summary?: Record<string, unknown>, error?: { code: string; message: string }): Promise<void> {
     this.meta.status = status;
     if (summary !== undefined) this.meta.summary = summary;
     if (error !== undefined) this.meta.error = error;
     for (const j of this.journals.values()) await j.close();
     this.journals.clear();
-    await this.saveMeta();
+    let first: unknown;
+    try {
+      await this.saveMeta();
+      return;
+    } catch (e) {
+      if (!isPipelineError(e, 'disk-full')) throw e;
+      first = e;
+    }
+    const small: RunMeta = { ...this.meta };
+    delete small.summary;
+    if (small.error !== undefined) small.error = { code: small.error.code, message: small.error.message.slice(0, 300) };
+    for (const text of [`${JSON.stringify(this.meta, null, 2)}\n`, `${JSON.stringify(small)}\n`]) {
+      try {
+        await overwriteInPlace(this.path('run.json'), scrubText(text));
+        this.savedStatus = status;
+        return;
+      } catch {
+        // The next, smaller text may still fit; the first failure is the one reported.
+      }
+    }
+    throw new PipelineError('disk-full', `no space left to record status "${status}" in ${this.path('run.json')}, which still says "${this.savedStatus ?? 'nothing'}"`, {
+      hint: 'Free disk space, then rerun with --resume <run-dir>.',
+      cause: first,
+    });
   }
 }

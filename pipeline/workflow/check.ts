@@ -3,7 +3,7 @@
 // The checks are advisory: they turn common mistakes and obvious escape attempts into typed feedback before a run,
 // but Python is too dynamic for a static check to be complete. The sandbox the runtime runs in is the boundary.
 import { z } from 'zod';
-import { sharedPyAstClient, type PyAstClient, type WorkflowAnalysis, type RequestOptions } from '../pyast/client.ts';
+import { sharedAnalysisClient, type AnalysisClient, type WorkflowAnalysis, type RequestOptions } from '../code-analysis/client.ts';
 import { sortFailures, workflowFailure, WorkflowFailureSchema, type WorkflowFailure } from './failures.ts';
 import { WorkflowMetricsSchema, type WorkflowMetrics } from './metrics.ts';
 import { FlowNodeSchema } from './render-mermaid.ts';
@@ -139,11 +139,11 @@ export interface CheckOptions {
   /** Operator class names the runtime provides (from the operator registry). */
   knownOperators: readonly string[];
   allowedImports?: readonly string[];
-  client?: PyAstClient;
+  client?: AnalysisClient;
   request?: RequestOptions;
 }
 
-function oversize(client: PyAstClient, parts: Pick<WorkflowParts, 'graph' | 'prompt'>): WorkflowFailure[] {
+function oversize(client: AnalysisClient, parts: Pick<WorkflowParts, 'graph' | 'prompt'>): WorkflowFailure[] {
   const limit = client.options.maxInputBytes;
   const out: WorkflowFailure[] = [];
   for (const where of ['graph', 'prompt'] as const) {
@@ -153,7 +153,7 @@ function oversize(client: PyAstClient, parts: Pick<WorkflowParts, 'graph' | 'pro
   return out;
 }
 
-/** Pure core: applies the rules to what the pyast service found. */
+/** Pure core: applies the rules to what the code analysis service found. */
 export function judgeAnalysis(a: WorkflowAnalysis, opts: Pick<CheckOptions, 'knownOperators' | 'allowedImports'>): WorkflowCheck {
   const known = new Set(opts.knownOperators);
   const allowed = new Set(opts.allowedImports ?? ALLOWED_IMPORTS);
@@ -286,12 +286,12 @@ export function judgeAnalysis(a: WorkflowAnalysis, opts: Pick<CheckOptions, 'kno
 }
 
 /**
- * Checks a graph and its prompt module (as extracted by parseReply) with the shared pyast service. Advisory: a graph
+ * Checks a graph and its prompt module (as extracted by parseReply) with the shared code analysis service. Advisory: a graph
  * that passes can still misbehave (Python reaches objects in ways no static check sees), so the runtime's sandbox,
  * not this check, is what keeps a workflow from files, processes and the network.
  */
 export async function checkWorkflow(parts: Pick<WorkflowParts, 'graph' | 'prompt'>, opts: CheckOptions): Promise<WorkflowCheck> {
-  const client = opts.client ?? sharedPyAstClient();
+  const client = opts.client ?? sharedAnalysisClient();
   const tooBig = oversize(client, parts);
   if (tooBig.length > 0) {
     return { ok: false, failures: tooBig, metrics: null, operatorsUsed: [], promptNames: [], normalizedGraph: parts.graph, normalized: [], flow: [] };

@@ -1,14 +1,14 @@
 // Takes the code a worker meant out of its free-form reply (flowreasoner.md §6, without the cubic scan): fences first, then parsing runs of lines.
-import { sharedPyAstClient, type ExtractedCode, type PyAstClient, type RequestOptions } from '../pyast/client.ts';
+import { sharedAnalysisClient, type ExtractedCode, type AnalysisClient, type RequestOptions } from '../code-analysis/client.ts';
 
-export type { ExtractedCode } from '../pyast/client.ts';
+export type { ExtractedCode } from '../code-analysis/client.ts';
 
 export interface ExtractCodeOptions extends RequestOptions {
-  client?: PyAstClient;
+  client?: AnalysisClient;
 }
 
 /**
- * How the pyast service picks the code (all parsing by Python's own ast; nothing is run):
+ * How the code analysis service picks the code (all parsing by Python's own ast; nothing is run):
  *
  * 1. Fenced blocks tagged python/py (or untagged) that parse. With an entry point, the LAST such block that
  *    defines it is the primary one (later blocks revise earlier drafts); otherwise the one with the most
@@ -28,7 +28,7 @@ export interface ExtractCodeOptions extends RequestOptions {
  * 4. If that keeps no function or class (a script), the primary block's text itself; "" when nothing parses.
  */
 export async function extractCodeDetailed(text: string, entryPoint?: string, opts: ExtractCodeOptions = {}): Promise<ExtractedCode> {
-  const client = opts.client ?? sharedPyAstClient();
+  const client = opts.client ?? sharedAnalysisClient();
   return client.extractCode(text, entryPoint, opts);
 }
 

@@ -1,7 +1,7 @@
 // Draws a workflow's operator calls as a Mermaid flowchart (loops as subgraphs, branches as diamonds, gather as parallel edges), for reports.
 import { z } from 'zod';
 
-/** The shapes the pyast service reports for Workflow.__call__: only what matters for the picture of its flow. */
+/** The shapes the code analysis service reports for Workflow.__call__: only what matters for the picture of its flow. */
 export const FlowKindSchema = z.enum(['op', 'loop', 'branch', 'gather', 'call', 'return', 'raise', 'break', 'continue']);
 export type FlowKind = z.infer<typeof FlowKindSchema>;
 

@@ -2,11 +2,11 @@
 // settings (sandbox on); with --baseline, first the official harness's process model on the same machine for comparison.
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { loadBenchmark } from '../../datasets/registry.ts';
 import { assembleProgram, jobFor } from '../../datasets/task.ts';
 import { Executor } from '../../pipeline/sandbox/executor.ts';
 import { resolveDataDir } from '../../datasets/data-files.ts';
+import { sourceDirOf } from '../../pipeline/source-dir.ts';
 
 const args = process.argv.slice(2);
 if (args.includes('--help')) {
@@ -18,7 +18,7 @@ const workersArg = args.includes('--workers') ? Number(args[args.indexOf('--work
 const dataDir = resolveDataDir(undefined);
 
 if (args.includes('--baseline')) {
-  const script = path.join(path.dirname(fileURLToPath(import.meta.url)), 'official_style_humaneval.py');
+  const script = path.join(sourceDirOf(import.meta.url), 'official_style_humaneval.py');
   const r = spawnSync('/usr/bin/python3', [script, dataDir, String(repeats)], { encoding: 'utf8' });
   const line = r.stdout.trim().split('\n').at(-1) ?? '';
   process.stdout.write(`baseline (official harness process model, no sandbox): ${line.replace('throughput: ', '')}\n`);

@@ -5,8 +5,8 @@ import { EndpointSchema } from '../../pipeline/config/endpoint-schema.ts';
 import { Gateway } from '../../pipeline/gateway/gateway.ts';
 import { Executor } from '../../pipeline/sandbox/executor.ts';
 import { startSimServer } from '../../pipeline/sim/server.ts';
-import { checkTeacherReply } from '../../pipeline/workflow/check-reply.ts';
-import { closeSharedPyAstClient } from '../../pipeline/pyast/client.ts';
+import { checkMetaAgentReply } from '../../pipeline/workflow/check-reply.ts';
+import { closeSharedAnalysisClient } from '../../pipeline/code-analysis/client.ts';
 import { loadBenchmark } from '../../datasets/registry.ts';
 import { resolveDataDir } from '../../datasets/data-files.ts';
 import { RewardSchema } from '../../rewards/config-schema.ts';
@@ -39,7 +39,7 @@ const hooks = rewardHooks(RewardSchema.parse({}), AdvantageSettingsSchema.parse(
 const deps = (gw: Gateway) => ({
   gateway: gw,
   executor,
-  checkReply: checkTeacherReply,
+  checkReply: checkMetaAgentReply,
   policyRole: 'policy',
   workerRole: 'worker',
   runLimits: {},
@@ -80,4 +80,4 @@ process.stdout.write(
 await executor.close();
 await policySim.close();
 await workerSim.close();
-await closeSharedPyAstClient();
+await closeSharedAnalysisClient();

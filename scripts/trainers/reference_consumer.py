@@ -5,7 +5,7 @@ Standard library only. It trains nothing: it is the executable form of what a re
 (trainer-contract.md §10.4 and §10.6), and the test double for the orchestrator's exchange server.
 
     python3 reference_consumer.py --url http://127.0.0.1:PORT --consumer NAME \
-        [--token T | env GRPO_EXCHANGE_TOKEN] [--max-steps N] [--root RUN_ROOT] [--state FILE] [--wait-s 30]
+        [--token T | env GRPO_EXCHANGE_TOKEN] [--max-steps N | --steps N] [--root RUN_ROOT] [--state FILE] [--wait-s 30]
 
 Per step it checks the manifest totals, group integrity (exactly G samples per group, segments that agree), the advantage
 statistics, and recomputes every advantage from the rewards with the manifest's settings (grpo / dr_grpo / rloo,
@@ -18,7 +18,7 @@ POST and the ack, so a consumer killed in between finishes that step on restart 
 
 Output: one JSON line on stdout per step consumed ({"event": "consumed", ...}); a step finished after a restart prints
 {"event": "acked", "replayed": true, ...}. stderr gets JSON lines too: {"event": "started"} once the SIGTERM handler is
-installed, and {"event": "error", ...} before a failing exit. Exit: 0 done or SIGTERM, 1 transport or server error,
+installed, {"event": "done", ...} when --steps finds nothing left, and {"event": "error", ...} before a failing exit. Exit: 0 done or SIGTERM, 1 transport or server error,
 2 usage, 3 the step failed verification.
 """
 
@@ -328,6 +328,15 @@ def finish_step(client, args, step, entry):
     )
 
 
+def all_acked(client, consumer, steps):
+    """True once the server reports steps 0..steps-1 committed and acked by `consumer`. Asked of the server rather than
+    counted here, so acks from an earlier process (a restart, a resumed run) count too."""
+    _, status = client.request("GET", "/v1/rollouts/status?" + urllib.parse.urlencode({"consumer": consumer}))
+    committed = set(status["committed"])
+    unacked = set(status["unacked"])
+    return all(s in committed and s not in unacked for s in range(steps))
+
+
 def run(args):
     global _in_step
     client = Client(args.url, args.token)
@@ -335,6 +344,9 @@ def run(args):
     done = 0
     query = urllib.parse.urlencode({"consumer": args.consumer, "wait_s": args.wait_s})
     while not _stopping and (args.max_steps is None or done < args.max_steps):
+        if args.steps is not None and all_acked(client, args.consumer, args.steps):
+            emit({"event": "done", "consumer": args.consumer, "steps": args.steps, "consumed_now": done}, sys.stderr)
+            break
         status, payload = client.request("GET", f"/v1/rollouts/next?{query}", timeout=args.wait_s + 30)
         if status == 204 or payload is None:
             continue
@@ -376,6 +388,7 @@ def main(argv=None):
     p.add_argument("--token", default=os.environ.get("GRPO_EXCHANGE_TOKEN"), help="bearer token (default: env GRPO_EXCHANGE_TOKEN)")
     p.add_argument("--consumer", required=True, help="consumer id, 1-64 of [A-Za-z0-9_-]")
     p.add_argument("--max-steps", type=int, default=None, help="exit after this many steps (default: run until SIGTERM)")
+    p.add_argument("--steps", type=int, default=None, help="the run's step count: exit once steps 0..N-1 are all acked by this consumer, as the server reports")
     p.add_argument("--root", default=None, help="run root on disk: also verify each part file's size and sha256")
     p.add_argument("--state", default=None, help="state file recording consumed steps across restarts")
     p.add_argument("--wait-s", type=float, default=30.0, help="long-poll wait per request (server caps it)")
@@ -384,6 +397,9 @@ def main(argv=None):
         args = p.parse_args(argv)
     except SystemExit as e:
         return EXIT_USAGE if e.code else 0
+    if args.steps is not None and args.steps < 0:
+        print("--steps must be 0 or more", file=sys.stderr)
+        return EXIT_USAGE
     signal.signal(signal.SIGTERM, _on_sigterm)
     # Diagnostics go to stderr so stdout stays one line per consumed step; supervisors can wait for this line.
     emit({"event": "started", "consumer": args.consumer, "url": args.url}, sys.stderr)

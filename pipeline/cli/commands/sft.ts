@@ -1,13 +1,8 @@
 // `flowreasoner sft`: export distilled traces as SFT datasets (LLaMA-Factory, TRL, verl) and the GRPO prompt set.
 import path from 'node:path';
 import type { Command } from 'commander';
-import { loadConfig } from '../../config/load.ts';
 import { PipelineError } from '../../errors.ts';
-import { runSft, type SftStats } from '../../../sft/run-sft.ts';
-import type { Distribution } from '../../../sft/stats.ts';
-import { collect } from '../run-context.ts';
-import { createProgress, type Progress } from '../progress.ts';
-import { printSummary, type SummaryRows } from '../output.ts';
+import { collect } from '../options.ts';
 
 export interface SftCliOptions {
   config?: string;
@@ -17,31 +12,8 @@ export interface SftCliOptions {
   tokenizer?: string;
 }
 
-function tokens(d: Distribution): string {
-  return d.count === 0 ? 'none' : `p50 ${d.p50} p90 ${d.p90} p99 ${d.p99} max ${d.max}`;
-}
-
-export function sftSummaryRows(s: SftStats): SummaryRows {
-  const kv = (m: Record<string, number | undefined>): string => Object.entries(m).map(([k, v]) => `${k}:${v ?? 0}`).join(' ') || 'none';
-  const rows: SummaryRows = [
-    ['from', s.sources.length === 1 ? (s.sources[0] ?? '') : `${s.sources.length} folders (${s.sources[0] ?? ''} …)`],
-    ['out', s.outDir],
-    ['traces', `${s.traces} read → ${s.queries.kept} kept`],
-    ['dropped', kv(s.queries.dropped)],
-    ['rounds', `${s.rounds.total} in all (${s.rounds.invalid} invalid); kept paths use ${s.rounds.onKeptPaths}, ${s.rounds.offPath} off-path left out`],
-    ['rounds/trace', s.roundsPerTrace.count === 0 ? 'none' : `mean ${s.roundsPerTrace.mean}, max ${s.roundsPerTrace.max}; teacher turns/sample mean ${s.turnsPerSample.mean}`],
-    ['single-turn', `${s.singleTurn.train} train / ${s.singleTurn.validation} val, ${s.singleTurn.droppedTooLong} too long; tokens ${tokens(s.singleTurn.tokens)}`],
-    ['multi-turn', `${s.multiTurn.train} train / ${s.multiTurn.validation} val, ${s.multiTurn.droppedTooLong} too long; tokens ${tokens(s.multiTurn.tokens)}`],
-    ['rl prompts', `${s.rl.train} train / ${s.rl.validation} val; prompt tokens ${tokens(s.rl.promptTokens)}`],
-    ['tokens', `${s.tokenCounter} (limit ${s.config.maxTokens})`],
-    ['files', `${s.files.length} + stats.json (LLaMA-Factory: dataset_dir=${s.outDir})`],
-  ];
-  for (const w of s.warnings) rows.push(['warning', w]);
-  return rows;
-}
-
-/** Runs the export as the command does (also used by `demo`); failed = no sample survived the filters. */
-export async function sftCommand(opts: SftCliOptions, command: string): Promise<{ stats: SftStats; status: 'completed' | 'failed' }> {
+/** The folders an export reads and writes; checked here so that a usage error does not wait for the engine to load. */
+export function sftTarget(opts: SftCliOptions): { from: string[]; out: string } {
   const from = opts.from ?? [];
   if (from.length === 0) throw new PipelineError('usage', 'sft needs --from <run-dir> (a distill run directory or its distill/ folder)', { hint: 'e.g. flowreasoner sft --from runs/<id> --out runs/<id>/sft' });
   let out = opts.out;
@@ -50,25 +22,7 @@ export async function sftCommand(opts: SftCliOptions, command: string): Promise<
     const only = path.resolve(from[0] ?? '.');
     out = path.join(path.basename(only) === 'distill' ? path.dirname(only) : only, 'sft');
   }
-  const loaded = await loadConfig({ ...(opts.config !== undefined ? { file: opts.config } : {}), overrides: opts.set ?? [] });
-  const cfg = { ...loaded.config.sft, ...(opts.tokenizer !== undefined ? { tokenizer: opts.tokenizer } : {}) };
-  let bar: Progress | null = null;
-  const stats = await runSft({
-    cfg,
-    from,
-    outDir: out,
-    onProgress: (p) => {
-      if (p.phase === 'read') {
-        if (p.traces > 0 && p.traces % 5000 === 0) process.stderr.write(`sft: read ${p.traces} traces…\n`);
-        return;
-      }
-      bar ??= createProgress('sft', p.total);
-      bar.tick(1);
-    },
-  });
-  (bar as Progress | null)?.stop();
-  printSummary(command, sftSummaryRows(stats));
-  return { stats, status: stats.singleTurn.train + stats.singleTurn.validation > 0 ? 'completed' : 'failed' };
+  return { from, out };
 }
 
 export function registerSft(program: Command): void {
@@ -93,7 +47,9 @@ and rl/val.parquet (verl GRPO prompts), stats.json. Trainer examples: scripts/sf
 Exit codes: 0 samples written, 1 no sample passed the filters (or unreadable traces), 2 usage error or no traces found.`,
     )
     .action(async (opts: SftCliOptions) => {
-      const r = await sftCommand(opts, 'sft');
+      // A usage error is reported before the engine loads; sftCommand resolves the same folders again (demo calls it directly).
+      sftTarget(opts);
+      const r = await (await import('./sft-run.ts')).sftCommand(opts, 'sft');
       if (r.status !== 'completed') process.exitCode = 1;
     });
 }

@@ -1,13 +1,8 @@
 // `flowreasoner sim`: serve the simulated OpenAI-compatible model server until Ctrl-C.
 import type { Command } from 'commander';
-import { loadConfig } from '../../config/load.ts';
-import { startSimServer } from '../../sim/server.ts';
-import { collect } from '../run-context.ts';
-import { printSummary } from '../output.ts';
-import { existsSync } from 'node:fs';
-import path from 'node:path';
+import { collect } from '../options.ts';
 
-interface SimCliOptions {
+export interface SimCliOptions {
   config?: string;
   set?: string[];
   port?: string;
@@ -33,30 +28,5 @@ Example:
 Model names pick the simulated role: names containing "meta", "teacher", "policy" or "r1" answer as a meta-agent
 (reasoning + <modification>/<graph>/<prompt>); names containing "worker" answer coding tasks. Stats: GET /sim/stats.`,
     )
-    .action(async (opts: SimCliOptions) => {
-      const loaded = await loadConfig({ ...(opts.config !== undefined ? { file: opts.config } : {}), overrides: opts.set ?? [] });
-      const sim = loaded.config.sim;
-      const dataDir = path.resolve(loaded.config.data.dir);
-      const server = await startSimServer({
-        ...sim,
-        ...(opts.port !== undefined ? { port: Number(opts.port) } : {}),
-        ...(opts.host !== undefined ? { host: opts.host } : {}),
-        ...(opts.seed !== undefined ? { seed: Number(opts.seed) } : {}),
-        ...(sim.dataDir === undefined && existsSync(dataDir) ? { dataDir } : {}),
-      });
-      process.stdout.write(`simulator listening on ${server.url} (Ctrl-C to stop)\n`);
-      await new Promise<void>((resolve) => {
-        process.once('SIGINT', resolve);
-        process.once('SIGTERM', resolve);
-      });
-      const s = server.stats();
-      await server.close();
-      printSummary('sim', [
-        ['url', server.url],
-        ['requests', s.requests],
-        ['completed', s.completed],
-        ['by status', Object.entries(s.byStatus).map(([k, v]) => `${k}:${v}`).join(' ') || '-'],
-        ['max in flight', s.maxInFlight],
-      ]);
-    });
+    .action(async (opts: SimCliOptions) => (await import('./sim-run.ts')).runSim(opts));
 }

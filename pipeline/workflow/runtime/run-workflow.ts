@@ -1,11 +1,12 @@
 // Runs one workflow for one task: its control flow in a sandboxed Python process, its operator calls served here.
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Readable, Writable } from 'node:stream';
-import { errorMessage, isPipelineError } from '../../errors.ts';
+import { errorMessage, isPipelineError, PipelineError } from '../../errors.ts';
 import { hash32 } from '../../random.ts';
-import { bwrapArgs, findBwrap } from '../../sandbox/bwrap.ts';
+import { sourceDirOf } from '../../source-dir.ts';
+import { findBwrap } from '../../sandbox/bwrap.ts';
+import { pythonCommand } from '../../sandbox/python-command.ts';
 import type { Gateway } from '../../gateway/gateway.ts';
 import type { CallContext, ChatMessage } from '../../gateway/types.ts';
 import type { Executor } from '../../sandbox/executor.ts';
@@ -18,7 +19,7 @@ import { cutForTrace, parseRuntimeLine, type RuntimeCall } from './runtime-proto
 import { takeRuntime } from './spare-runtimes.ts';
 import { RunLimitsSchema, type RunLimits, type RunStatus, type TraceEntry, type WorkflowRunResult } from './run-types.ts';
 
-const RUNTIME_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'py');
+const RUNTIME_DIR = path.join(sourceDirOf(import.meta.url), 'py');
 const OUTPUT_CAP = 32 * 1024;
 
 export interface WorkflowDefinition {
@@ -35,6 +36,7 @@ export interface RunWorkflowOptions {
   runKey?: string;
   callContext?: CallContext;
   signal?: AbortSignal;
+  /** Overrides of the executor's sandbox settings (sandbox.python, sandbox.mode, sandbox.sandboxUser). */
   python?: string;
   mode?: 'auto' | 'bwrap' | 'process';
   sandboxUser?: number;
@@ -60,20 +62,18 @@ export async function runWorkflow(def: WorkflowDefinition, task: Task, opts: Run
   const totals = { operatorCalls: 0, workerCalls: 0, promptTokens: 0, completionTokens: 0, cost: 0, cacheHits: 0, wallMs: 0 };
   const codeHash = workflowHash(def);
   const runKey = opts.runKey ?? '0';
-  const python = opts.python ?? '/usr/bin/python3';
-  const bwrap = opts.mode === 'process' ? null : findBwrap();
-  const asRoot = typeof process.getuid === 'function' && process.getuid() === 0;
-  const [cmd, args] =
-    bwrap !== null
-      ? [bwrap, bwrapArgs({ runnerDir: RUNTIME_DIR, python, workerArgs: [], script: 'fr_workflow_runtime.py' })]
-      : [python, ['-I', '-B', path.join(RUNTIME_DIR, 'fr_workflow_runtime.py')]];
-  const child = takeRuntime(cmd, args, {
-    stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'],
-    env: { PATH: '/usr/local/bin:/usr/bin:/bin', LANG: 'C.UTF-8', HOME: '/tmp', PYTHONDONTWRITEBYTECODE: '1' },
-    detached: true,
-    cwd: '/tmp',
-    ...(asRoot ? { uid: opts.sandboxUser ?? 65534, gid: opts.sandboxUser ?? 65534 } : {}),
-  });
+  // The sandbox settings of the executor this run judges with, unless the caller overrides them.
+  const settings = {
+    python: opts.python ?? opts.executor.config.python,
+    mode: opts.mode ?? opts.executor.config.mode,
+    sandboxUser: opts.sandboxUser ?? opts.executor.config.sandboxUser,
+  };
+  const bwrap = settings.mode === 'process' ? null : findBwrap();
+  if (bwrap === null && settings.mode === 'bwrap') {
+    throw new PipelineError('sandbox-failed', 'sandbox.mode is bwrap, but bubblewrap is not usable here', { hint: 'Install bubblewrap (apt-get install bubblewrap) or set sandbox.mode: auto.' });
+  }
+  const py = pythonCommand(settings, { dir: RUNTIME_DIR, script: 'fr_workflow_runtime.py', bwrap });
+  const child = takeRuntime(py.cmd, py.args, { ...py.options, stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'] });
   const toRuntime = child.stdio[3] as Writable;
   const fromRuntime = child.stdio[4] as Readable;
   let output = '';

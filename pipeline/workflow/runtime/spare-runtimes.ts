@@ -27,7 +27,7 @@ export function takeRuntime(cmd: string, args: string[], options: SpawnOptions):
   const key = JSON.stringify([cmd, args, options.uid ?? null]);
   const pool = (spares.get(key) ?? []).filter(usable);
   const taken = pool.shift();
-  while (pool.length < SPARES_PER_KIND - (taken === undefined ? 0 : 0)) pool.push(start(cmd, args, options));
+  while (pool.length < SPARES_PER_KIND) pool.push(start(cmd, args, options));
   spares.set(key, pool);
   if (taken !== undefined) {
     taken.ref();
@@ -35,18 +35,4 @@ export function takeRuntime(cmd: string, args: string[], options: SpawnOptions):
     return taken;
   }
   return spawn(cmd, args, options);
-}
-
-/** Ends every spare (e.g. at shutdown or between tests). */
-export function closeSpareRuntimes(): void {
-  for (const pool of spares.values()) {
-    for (const c of pool) {
-      try {
-        if (c.pid !== undefined) process.kill(-c.pid, 'SIGKILL');
-      } catch {
-        c.kill('SIGKILL');
-      }
-    }
-  }
-  spares.clear();
 }

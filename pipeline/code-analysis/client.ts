@@ -1,20 +1,20 @@
-// Client of the pyast service: one long-lived Python process shared per Node process, requests matched by id, restarted on crash or timeout.
+// Client of the code analysis service: one long-lived Python process shared per Node process, requests matched by id, restarted on crash or timeout.
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
-import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { PipelineError } from '../errors.ts';
-import { bwrapArgs, findBwrap } from '../sandbox/bwrap.ts';
+import { sourceDirOf } from '../source-dir.ts';
+import { findBwrap } from '../sandbox/bwrap.ts';
+import { pythonCommand, pythonProcessDefaults } from '../sandbox/python-command.ts';
 import { WorkflowMetricsSchema } from '../workflow/metrics.ts';
 import { FlowNodeSchema } from '../workflow/render-mermaid.ts';
 
-export const PYAST_DIR = path.dirname(fileURLToPath(import.meta.url));
-const SCRIPT = 'pyast_service.py';
+export const SERVICE_DIR = sourceDirOf(import.meta.url);
+const SCRIPT = 'code_analysis_service.py';
 
 /** Limits of the analysis process, declared as data. */
-export const PyAstOptionsSchema = z.strictObject({
+export const AnalysisOptionsSchema = z.strictObject({
   python: z.string().default('/usr/bin/python3').describe('Interpreter that runs the service (stdlib only; 3.10+ for match statements).'),
   isolation: z
     .enum(['auto', 'bwrap', 'process'])
@@ -27,8 +27,8 @@ export const PyAstOptionsSchema = z.strictObject({
   threads: z.int().min(1).max(32).default(4).describe('Requests the service works on at once.'),
   sandboxUser: z.int().min(1).default(65534).describe('When run as root, the service runs as this uid/gid.'),
 });
-export type PyAstOptions = z.infer<typeof PyAstOptionsSchema>;
-export type PyAstOptionsInput = z.input<typeof PyAstOptionsSchema>;
+export type AnalysisOptions = z.infer<typeof AnalysisOptionsSchema>;
+export type AnalysisOptionsInput = z.input<typeof AnalysisOptionsSchema>;
 
 // ---------------------------------------------------------------------------------------------------------------------
 // Wire format of the service's answers (both sides are ours, so unknown keys are errors: they mean drift).
@@ -135,8 +135,8 @@ interface Proc {
   stderr: string;
 }
 
-export class PyAstClient {
-  readonly options: PyAstOptions;
+export class AnalysisClient {
+  readonly options: AnalysisOptions;
   private proc: Proc | null = null;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
@@ -145,8 +145,8 @@ export class PyAstClient {
   /** Processes started after the first (crash, kill or timeout). */
   restarts = 0;
 
-  constructor(input: PyAstOptionsInput = {}) {
-    this.options = PyAstOptionsSchema.parse(input);
+  constructor(input: AnalysisOptionsInput = {}) {
+    this.options = AnalysisOptionsSchema.parse(input);
   }
 
   /** OS pid of the running service process (bwrap's pid under bubblewrap), or null when none runs. */
@@ -163,7 +163,7 @@ export class PyAstClient {
     if (this.options.isolation === 'process') return null;
     const found = findBwrap();
     if (found === null && this.options.isolation === 'bwrap') {
-      throw new PipelineError('sandbox-failed', 'pyast isolation is bwrap, but bubblewrap is not usable here', {
+      throw new PipelineError('sandbox-failed', 'analysis isolation is bwrap, but bubblewrap is not usable here', {
         hint: 'Install bubblewrap (apt-get install bubblewrap) or use isolation: auto.',
       });
     }
@@ -175,20 +175,8 @@ export class PyAstClient {
     const generation = ++this.generation;
     if (generation > 1) this.restarts += 1;
     const serviceArgs = [JSON.stringify({ memoryMb: o.memoryMb, maxInputBytes: o.maxInputBytes, threads: o.threads })];
-    const bwrap = this.bwrapPath();
-    const [cmd, args] =
-      bwrap !== null
-        ? [bwrap, bwrapArgs({ runnerDir: PYAST_DIR, python: o.python, workerArgs: serviceArgs, script: SCRIPT })]
-        : [o.python, ['-I', '-B', path.join(PYAST_DIR, SCRIPT), ...serviceArgs]];
-    const asRoot = typeof process.getuid === 'function' && process.getuid() === 0;
-    const child = spawn(cmd, args, {
-      stdio: ['pipe', 'pipe', 'pipe'],
-      // Nothing of ours (API keys, tokens) reaches a process that reads untrusted text.
-      env: { PATH: '/usr/local/bin:/usr/bin:/bin', LANG: 'C.UTF-8', HOME: '/tmp', PYTHONDONTWRITEBYTECODE: '1' },
-      detached: true,
-      cwd: '/tmp',
-      ...(asRoot ? { uid: o.sandboxUser, gid: o.sandboxUser } : {}),
-    });
+    const py = pythonCommand({ python: o.python, mode: o.isolation, sandboxUser: o.sandboxUser }, { dir: SERVICE_DIR, script: SCRIPT, args: serviceArgs, bwrap: this.bwrapPath() });
+    const child = spawn(py.cmd, py.args, { ...py.options, stdio: ['pipe', 'pipe', 'pipe'] });
     let markReady: () => void = () => {};
     let failStart: (e: unknown) => void = () => {};
     const ready = new Promise<void>((resolve, reject) => {
@@ -201,7 +189,7 @@ export class PyAstClient {
     let isReady = false;
     const startTimer = setTimeout(() => {
       if (isReady) return;
-      failStart(new PipelineError('analyzer-failed', `pyast service did not start within ${o.startTimeoutMs} ms`, { retryable: true }));
+      failStart(new PipelineError('analyzer-failed', `code analysis service did not start within ${o.startTimeoutMs} ms`, { retryable: true }));
       this.killProc(proc, 'close');
     }, o.startTimeoutMs);
     child.stderr?.on('data', (d: Buffer) => {
@@ -210,7 +198,7 @@ export class PyAstClient {
     child.stdin?.on('error', () => {
       // EPIPE after the process died: the exit handler answers for the requests.
     });
-    if (child.stdout === null) throw new PipelineError('analyzer-failed', 'pyast service has no stdout pipe');
+    if (child.stdout === null) throw new PipelineError('analyzer-failed', 'code analysis service has no stdout pipe');
     const lines = createInterface({ input: child.stdout, crlfDelay: Infinity });
     lines.on('line', (line) => {
       let msg: unknown;
@@ -233,9 +221,9 @@ export class PyAstClient {
       clearTimeout(startTimer);
       if (!isReady) {
         failStart(
-          new PipelineError('analyzer-failed', `pyast service did not start (${cmd} exited ${code ?? signal}): ${proc.stderr.trim().slice(0, 800)}`, {
+          new PipelineError('analyzer-failed', `code analysis service did not start (${py.cmd} exited ${code ?? signal}): ${proc.stderr.trim().slice(0, 800)}`, {
             retryable: false,
-            hint: bwrap !== null ? 'Check that bubblewrap works here, or set isolation: process.' : `Check the interpreter (${o.python}).`,
+            hint: py.isolated ? 'Check that bubblewrap works here, or set isolation: process.' : `Check the interpreter (${o.python}).`,
           }),
         );
       }
@@ -244,7 +232,7 @@ export class PyAstClient {
     child.on('error', (e) => {
       // spawn failures (ENOENT, EACCES) may come without an exit event: forget this process so the next request retries
       if (this.proc === proc) this.proc = null;
-      failStart(new PipelineError('analyzer-failed', `cannot start the pyast service: ${e.message}`, { hint: `Check the interpreter (${o.python}).` }));
+      failStart(new PipelineError('analyzer-failed', `cannot start the code analysis service: ${e.message}`, { hint: `Check the interpreter (${o.python}).` }));
     });
     return proc;
   }
@@ -262,7 +250,7 @@ export class PyAstClient {
       return;
     }
     const code = msg.error.code === 'input-too-large' ? 'data-invalid' : 'analyzer-failed';
-    p.reject(new PipelineError(code, `pyast ${msg.error.code}: ${msg.error.message}`));
+    p.reject(new PipelineError(code, `code analysis ${msg.error.code}: ${msg.error.message}`));
   }
 
   private onExit(proc: Proc, code: number | null, signal: NodeJS.Signals | null): void {
@@ -279,7 +267,7 @@ export class PyAstClient {
       }
       this.finish(p);
       p.reject(
-        new PipelineError('analyzer-failed', `pyast service exited (${code ?? signal}) while answering: ${proc.stderr.trim().slice(0, 400)}`, {
+        new PipelineError('analyzer-failed', `code analysis service exited (${code ?? signal}) while answering: ${proc.stderr.trim().slice(0, 400)}`, {
           retryable: true,
         }),
       );
@@ -346,7 +334,7 @@ export class PyAstClient {
   private onTimeout(p: Pending, proc: Proc): void {
     if (!this.pending.has(p.id)) return;
     this.finish(p);
-    p.reject(new PipelineError('timeout', `pyast request took longer than ${p.timeoutMs} ms; the service was restarted`, { retryable: false }));
+    p.reject(new PipelineError('timeout', `code analysis request took longer than ${p.timeoutMs} ms; the service was restarted`, { retryable: false }));
     if (this.proc === proc) this.proc = null;
     this.killProc(proc, 'timeout');
   }
@@ -369,15 +357,15 @@ export class PyAstClient {
 
   /** Sends one raw request; resolves with the service's `result`. Prefer the typed methods below. */
   request(op: string, payload: Record<string, unknown>, opts: RequestOptions = {}): Promise<unknown> {
-    if (this.closed) return Promise.reject(new PipelineError('aborted', 'the pyast client is closed'));
-    if (opts.signal?.aborted === true) return Promise.reject(new PipelineError('aborted', 'pyast request aborted'));
+    if (this.closed) return Promise.reject(new PipelineError('aborted', 'the analysis client is closed'));
+    if (opts.signal?.aborted === true) return Promise.reject(new PipelineError('aborted', 'code analysis request aborted'));
     const id = this.nextId++;
     return new Promise<unknown>((resolve, reject) => {
       const onAbort = (): void => {
         const p = this.pending.get(id);
         if (p === undefined) return;
         this.finish(p);
-        reject(new PipelineError('aborted', 'pyast request aborted'));
+        reject(new PipelineError('aborted', 'code analysis request aborted'));
       };
       opts.signal?.addEventListener('abort', onAbort, { once: true });
       const p: Pending = {
@@ -406,7 +394,7 @@ export class PyAstClient {
 
   private parse<T>(schema: z.ZodType<T>, op: string, raw: unknown): T {
     const r = schema.safeParse(raw);
-    if (!r.success) throw new PipelineError('analyzer-failed', `pyast ${op} answered in an unexpected shape: ${r.error.message.slice(0, 400)}`);
+    if (!r.success) throw new PipelineError('analyzer-failed', `code analysis ${op} answered in an unexpected shape: ${r.error.message.slice(0, 400)}`);
     return r.data;
   }
 
@@ -449,7 +437,7 @@ export class PyAstClient {
     this.proc = null;
     for (const p of [...this.pending.values()]) {
       this.finish(p);
-      p.reject(new PipelineError('aborted', 'the pyast client was closed'));
+      p.reject(new PipelineError('aborted', 'the analysis client was closed'));
     }
     if (proc === null) return;
     const child = proc.child;
@@ -466,16 +454,28 @@ export class PyAstClient {
   }
 }
 
-let shared: PyAstClient | null = null;
+let shared: AnalysisClient | null = null;
 
-/** The process-wide client (started lazily on the first request). */
-export function sharedPyAstClient(): PyAstClient {
-  shared ??= new PyAstClient();
+let sharedFor = '';
+
+/**
+ * The process-wide client (started lazily on the first request), with the sandbox settings of this process
+ * (sandbox.python, sandbox.mode, sandbox.sandboxUser, set by the Executor). When those change, the next call starts
+ * a client that follows them; the old one is closed.
+ */
+export function sharedAnalysisClient(): AnalysisClient {
+  const s = pythonProcessDefaults();
+  const key = JSON.stringify(s);
+  if (shared !== null && sharedFor !== key) void shared.close();
+  if (shared === null || sharedFor !== key) {
+    shared = new AnalysisClient({ python: s.python, isolation: s.mode, sandboxUser: s.sandboxUser });
+    sharedFor = key;
+  }
   return shared;
 }
 
-/** Stops the process-wide client; the next sharedPyAstClient() makes a new one. */
-export async function closeSharedPyAstClient(): Promise<void> {
+/** Stops the process-wide client; the next sharedAnalysisClient() makes a new one. */
+export async function closeSharedAnalysisClient(): Promise<void> {
   const c = shared;
   shared = null;
   await c?.close();

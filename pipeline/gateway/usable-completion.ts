@@ -2,7 +2,7 @@
 import { PipelineError } from '../errors.ts';
 import type { RawCompletion } from './types.ts';
 
-export function checkReply(raw: RawCompletion): void {
+export function assertUsableCompletion(raw: RawCompletion): void {
   for (const c of raw.choices) {
     if (c.finishReason === 'length') {
       throw new PipelineError('reply-truncated', `choice ${c.index} was cut off by the token limit (finish_reason=length)`, {

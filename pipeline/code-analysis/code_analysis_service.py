@@ -1,4 +1,4 @@
-"""pyast service: reads workflow graphs, prompt modules and worker replies with Python's own ast, answering JSON lines.
+"""code analysis service: reads workflow graphs, prompt modules and worker replies with Python's own ast, answering JSON lines.
 
 Protocol: one JSON request per line on stdin ({"id", "op", ...}), one JSON answer per line on stdout
 ({"id", "ok": true, "result"} or {"id", "ok": false, "error": {"code", "message"}}). The first line written is

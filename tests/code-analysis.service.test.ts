@@ -1,12 +1,12 @@
-// The pyast service process: answers matched by id when they come back out of order, hostile input, crash and timeout recovery.
+// The code analysis service process: answers matched by id when they come back out of order, hostile input, crash and timeout recovery.
 import { afterEach, describe, expect, it } from 'vitest';
 import { isPipelineError, PipelineError } from '../pipeline/errors.ts';
-import { PyAstClient } from '../pipeline/pyast/client.ts';
+import { AnalysisClient } from '../pipeline/code-analysis/client.ts';
 import { checkWorkflow, FLOWREASONER_OPERATORS } from '../pipeline/workflow/check.ts';
 
-const clients: PyAstClient[] = [];
-function newClient(...args: ConstructorParameters<typeof PyAstClient>): PyAstClient {
-  const c = new PyAstClient(...args);
+const clients: AnalysisClient[] = [];
+function newClient(...args: ConstructorParameters<typeof AnalysisClient>): AnalysisClient {
+  const c = new AnalysisClient(...args);
   clients.push(c);
   return c;
 }
@@ -14,7 +14,7 @@ afterEach(async () => {
   for (const c of clients.splice(0)) await c.close();
 });
 
-const sleep = (c: PyAstClient, ms: number, timeoutMs?: number): Promise<unknown> => c.request('sleep', { ms }, timeoutMs === undefined ? {} : { timeoutMs });
+const sleep = (c: AnalysisClient, ms: number, timeoutMs?: number): Promise<unknown> => c.request('sleep', { ms }, timeoutMs === undefined ? {} : { timeoutMs });
 
 function waitForExit(pid: number): Promise<void> {
   return new Promise((resolve) => {
@@ -38,7 +38,7 @@ async function codeOf(p: Promise<unknown>): Promise<string> {
   }
 }
 
-describe('pyast service', () => {
+describe('code analysis service', () => {
   it('matches concurrent answers to their requests when they come back out of order', async () => {
     const c = newClient();
     await c.ping();

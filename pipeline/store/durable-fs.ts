@@ -1,4 +1,5 @@
-// Small fsync helpers for commits that must survive a crash: synced file writes and directory-entry syncs.
+// The fsync helpers of every durable write (atomic files, journals, rollout commits): synced file writes and the one
+// directory-entry sync.
 import { open } from 'node:fs/promises';
 
 /** Writes and fsyncs a new file; `flag` 'wx' refuses to replace an existing one. */
