@@ -1,21 +1,12 @@
 // Bad sample files for `evaluate`: strict UTF-8 per line, each invalid line named as file:line on stderr, exit 2, valid lines still judged.
-import { spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readSamples, type SampleLine } from '../pipeline/evaluate/evaluate-samples.ts';
-import { repoRoot, sharedDatasets, tmpDir } from './helpers/tmp.ts';
+import { runCli } from './helpers/cli.ts';
+import { tmpDir } from './helpers/tmp.ts';
 
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'pipeline/cli/main.ts', ...args], { cwd: repoRoot, env: { ...process.env, FLOWREASONER_DATA_DIR: sharedDatasets }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = (args: string[]) => runCli(args);
 
 const RIGHT = '    for i, a in enumerate(numbers):\n        for j, b in enumerate(numbers):\n            if i != j and abs(a - b) < threshold:\n                return True\n    return False\n';
 const line = (v: unknown): Buffer => Buffer.from(`${JSON.stringify(v)}\n`);

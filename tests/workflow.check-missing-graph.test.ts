@@ -1,20 +1,11 @@
 // `workflow check` and `render` on a reply without <graph>: the reply's own failure (missing-graph), not a Python syntax error.
-import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { repoRoot, sharedDatasets, tmpDir } from './helpers/tmp.ts';
+import { runCli } from './helpers/cli.ts';
+import { tmpDir } from './helpers/tmp.ts';
 
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'pipeline/cli/main.ts', ...args], { cwd: repoRoot, env: { ...process.env, FLOWREASONER_DATA_DIR: sharedDatasets }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = (args: string[]) => runCli(args);
 
 interface CheckOut {
   ok: boolean;
