@@ -1,35 +1,14 @@
 // Joins the run directories of distill shards: same configuration required, no query twice.
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { PipelineError } from '../pipeline/errors.ts';
-import { canonicalJson } from '../pipeline/gateway/cache.ts';
+import { requireSameConfig } from '../pipeline/store/shard-config.ts';
 import { readJournal } from '../pipeline/store/journal.ts';
 import { Journal } from '../pipeline/store/journal.ts';
 import type { RoundRecord, TraceRecord } from './records.ts';
 
-/** The frozen config with what may differ between shards (the run name and output place) left out. */
-async function comparableConfig(dir: string): Promise<string> {
-  let text: string;
-  try {
-    text = await readFile(path.join(dir, 'config.yaml'), 'utf8');
-  } catch {
-    throw new PipelineError('usage', `${dir} is not a distill run directory (no config.yaml)`);
-  }
-  const cfg = parseYaml(text) as Record<string, Record<string, unknown>>;
-  delete cfg.run?.name;
-  delete cfg.run?.outDir;
-  return canonicalJson(cfg);
-}
-
 export async function mergeDistillRuns(dirs: string[], out: string): Promise<{ shards: number; traces: number; rounds: number }> {
-  if (dirs.length === 0) throw new PipelineError('usage', 'distill merge needs at least one shard directory');
-  const reference = await comparableConfig(dirs[0] as string);
-  for (const d of dirs.slice(1)) {
-    if ((await comparableConfig(d)) !== reference) {
-      throw new PipelineError('usage', `${d} was run with a different configuration than ${dirs[0]}`, { hint: 'Only shards of one configuration can be merged.' });
-    }
-  }
+  await requireSameConfig(dirs, 'distill run');
   await mkdir(path.join(out, 'distill'), { recursive: true });
   const { journal: traces } = await Journal.open<TraceRecord>(path.join(out, 'distill', 'traces.jsonl'));
   const { journal: rounds } = await Journal.open<RoundRecord>(path.join(out, 'distill', 'rounds.jsonl'));

@@ -1,30 +1,18 @@
 // The distill stage: queries concurrently through the per-query loop, rounds and traces journaled as they finish, resumable and shardable.
-import pLimit from 'p-limit';
 import { existsSync } from 'node:fs';
 import { errorClass, isPipelineError } from '../pipeline/errors.ts';
-import type { Gateway } from '../pipeline/gateway/gateway.ts';
-import type { Executor } from '../pipeline/sandbox/executor.ts';
+import { forEachWithinBudget } from '../pipeline/budgeted-pool.ts';
 import { readJournal } from '../pipeline/store/journal.ts';
-import type { RunStore } from '../pipeline/store/run-dir.ts';
-import type { Logger } from '../pipeline/log/logger.ts';
 import type { DistillConfig } from './config-schema.ts';
-import { runQuery, type ReplyChecker } from './query-loop.ts';
-import { selectQueries, type Shard } from './select-queries.ts';
+import { runQuery } from './query-loop.ts';
+import { selectQueries } from './select-queries.ts';
+import type { Shard } from '../pipeline/shard.ts';
 import type { RoundRecord, TraceRecord } from './records.ts';
-import type { PartitionSettings } from '../datasets/partition.ts';
+import type { StageDeps } from '../pipeline/stage-deps.ts';
 
-export interface DistillDeps {
+export interface DistillDeps extends StageDeps {
   cfg: DistillConfig;
-  seed: number;
-  dataDir: string | undefined;
-  store: RunStore;
-  gateway: Gateway;
-  executor: Executor;
-  checkReply: ReplyChecker;
-  logger: Logger;
   shard: Shard | null;
-  /** data.partition of the config: which tasks are train, validation and test. */
-  partition: PartitionSettings;
   signal?: AbortSignal;
   /** Called after each query and each round, for progress display. */
   onProgress?: (p: DistillProgress) => void;
@@ -90,7 +78,6 @@ export async function runDistill(deps: DistillDeps): Promise<DistillSummary> {
   const tracesJ = await store.journal<TraceRecord>(TRACES);
   const traces: TraceRecord[] = doneTraces.filter((t) => mine.some((q) => q.id === t.queryId));
   let roundCount = priorRounds.length;
-  let stoppedBy: string | null = null;
   const failures: Record<string, number> = {};
   const progress = (): void =>
     deps.onProgress?.({
@@ -102,49 +89,38 @@ export async function runDistill(deps: DistillDeps): Promise<DistillSummary> {
     });
   progress();
 
-  const limit = pLimit(cfg.concurrency);
-  await Promise.all(
-    mine
-      .filter((q) => !done.has(q.id))
-      .map((q) =>
-        limit(async () => {
-          if (stoppedBy !== null || deps.signal?.aborted) return;
-          const runBudget = deps.gateway.accounting.exceeded();
-          if (runBudget !== null) {
-            stoppedBy = runBudget;
-            return;
-          }
-          const prior = (roundsByQuery.get(q.id) ?? []).sort((a, b) => a.round - b.round);
-          try {
-            const trace = await runQuery(q.id, q.task, q.dataset, prior, {
-              gateway: deps.gateway,
-              executor: deps.executor,
-              cfg,
-              seed: deps.seed,
-              checkReply: deps.checkReply,
-              onRound: async (r) => {
-                await roundsJ.append(r);
-                roundCount++;
-                progress();
-              },
-              budgetStop: (queryId) => deps.gateway.accounting.exceeded({ queryId }),
-              ...(deps.signal !== undefined ? { signal: deps.signal } : {}),
-            });
-            if (trace.stopReason === 'budget-exceeded') {
-              // The run's budget: the query is not final; --resume with a larger budget goes on from its last round.
-              stoppedBy = deps.gateway.accounting.exceeded() ?? 'budget exceeded';
-              return;
-            }
-            await tracesJ.append(trace);
-            traces.push(trace);
+  const stoppedBy = await forEachWithinBudget(
+    mine.filter((q) => !done.has(q.id)),
+    { concurrency: cfg.concurrency, exceeded: () => deps.gateway.accounting.exceeded(), ...(deps.signal !== undefined ? { signal: deps.signal } : {}) },
+    async (q) => {
+      const prior = (roundsByQuery.get(q.id) ?? []).sort((a, b) => a.round - b.round);
+      try {
+        const trace = await runQuery(q.id, q.task, q.dataset, prior, {
+          gateway: deps.gateway,
+          executor: deps.executor,
+          cfg,
+          seed: deps.seed,
+          checkReply: deps.checkReply,
+          onRound: async (r) => {
+            await roundsJ.append(r);
+            roundCount++;
             progress();
-          } catch (e) {
-            if (isPipelineError(e, 'aborted') || isPipelineError(e, 'disk-full') || isPipelineError(e, 'journal-corrupt')) throw e;
-            bump(failures, errorClass(e));
-            deps.logger.error({ queryId: q.id, err: e }, 'query failed');
-          }
-        }),
-      ),
+          },
+          budgetStop: (queryId) => deps.gateway.accounting.exceeded({ queryId }),
+          ...(deps.signal !== undefined ? { signal: deps.signal } : {}),
+        });
+        // The run's budget: the query is not final; --resume with a larger budget goes on from its last round.
+        if (trace.stopReason === 'budget-exceeded') return deps.gateway.accounting.exceeded() ?? 'budget exceeded';
+        await tracesJ.append(trace);
+        traces.push(trace);
+        progress();
+      } catch (e) {
+        if (isPipelineError(e, 'aborted') || isPipelineError(e, 'disk-full') || isPipelineError(e, 'journal-corrupt')) throw e;
+        bump(failures, errorClass(e));
+        deps.logger.error({ queryId: q.id, err: e }, 'query failed');
+      }
+      return null;
+    },
   );
 
   const all = traces.flatMap((t) => t.rounds);

@@ -99,3 +99,46 @@ export function pairedBootstrap(a: readonly number[], b: readonly number[], opts
   const at = (q: number): number => means[Math.min(iterations - 1, Math.max(0, Math.floor(q * iterations)))] as number;
   return { difference: mean, interval: { low: at(tail), high: at(1 - tail) }, pValue: Math.min(1, (2 * Math.min(below, above)) / iterations) };
 }
+
+/**
+ * Percentile bootstrap interval of a mean of per-task scores (pass@1 with several samples per task, where a task's score
+ * is c/n and the binomial Wilson interval no longer applies): resample tasks with replacement, seeded.
+ */
+export function bootstrapMeanInterval(scores: readonly number[], opts: { iterations?: number; seed?: string | number; confidence?: number } = {}): Interval {
+  const n = scores.length;
+  if (n === 0) return { low: 0, high: 1 };
+  const iterations = opts.iterations ?? 10_000;
+  const rng = new Rng('bootstrap-mean', opts.seed ?? 0);
+  const means = new Float64Array(iterations);
+  for (let r = 0; r < iterations; r++) {
+    let s = 0;
+    for (let i = 0; i < n; i++) s += scores[rng.int(n)] as number;
+    means[r] = s / n;
+  }
+  means.sort();
+  const tail = (1 - (opts.confidence ?? 0.95)) / 2;
+  const at = (q: number): number => means[Math.min(iterations - 1, Math.max(0, Math.floor(q * iterations)))] as number;
+  return { low: at(tail), high: at(1 - tail) };
+}
+
+/**
+ * The standard normal quantile (Acklam's rational approximation, relative error below 1.2e-9), for the z of a Wilson
+ * interval at any confidence level: normalQuantile(0.975) = 1.95996…
+ */
+export function normalQuantile(p: number): number {
+  if (!(p > 0 && p < 1)) throw new RangeError(`normal quantile: p must be in (0, 1), got ${p}`);
+  const a = [-3.969683028665376e1, 2.209460984245205e2, -2.759285104469687e2, 1.38357751867269e2, -3.066479806614716e1, 2.506628277459239];
+  const b = [-5.447609879822406e1, 1.615858368580409e2, -1.556989798598866e2, 6.680131188771972e1, -1.328068155288572e1];
+  const c = [-7.784894002430293e-3, -3.223964580411365e-1, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783];
+  const d = [7.784695709041462e-3, 3.224671290700398e-1, 2.445134137142996, 3.754408661907416];
+  const poly = (k: readonly number[], x: number): number => k.reduce((s, v) => s * x + v, 0);
+  const low = 0.02425;
+  if (p < low) {
+    const q = Math.sqrt(-2 * Math.log(p));
+    return poly(c, q) / (poly(d, q) * q + 1);
+  }
+  if (p > 1 - low) return -normalQuantile(1 - p);
+  const q = p - 0.5;
+  const r = q * q;
+  return (poly(a, r) * q) / (poly(b, r) * r + 1);
+}

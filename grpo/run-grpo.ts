@@ -3,17 +3,12 @@
 import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { PipelineError } from '../pipeline/errors.ts';
-import type { Gateway } from '../pipeline/gateway/gateway.ts';
-import type { Executor } from '../pipeline/sandbox/executor.ts';
 import { readJournal } from '../pipeline/store/journal.ts';
-import type { RunStore } from '../pipeline/store/run-dir.ts';
-import type { Logger } from '../pipeline/log/logger.ts';
-import type { ReplyChecker } from '../pipeline/workflow/check-reply.ts';
 import type { GrpoConfig } from './config-schema.ts';
 import { selectPrompts, selectValidationPrompts } from './select-prompts.ts';
 import { tokenizerIdentity } from './tokenizer-identity.ts';
 import { writePromptSet, type PromptSetResult } from './exchange/prompt-set.ts';
-import { policyMessages } from './policy-prompt.ts';
+import { metaAgentMessages } from '../pipeline/prompts/meta-agent-turns.ts';
 import { datasetOfSource } from './task-resolver.ts';
 import type { RlQuery, RlSplit } from '../pipeline/export/rl-prompts.ts';
 import type { StepQuery } from './run-step.ts';
@@ -30,19 +25,10 @@ import { ackedConsumers } from './exchange/acks.ts';
 import { startExchangeServer, type ExchangeServer } from './exchange/http-server.ts';
 import type { Policy } from './exchange/schema.ts';
 import { loadLoraAdapter } from './lora.ts';
-import type { PartitionSettings } from '../datasets/partition.ts';
+import type { StageDeps } from '../pipeline/stage-deps.ts';
 
-export interface GrpoDeps {
+export interface GrpoDeps extends StageDeps {
   cfg: GrpoConfig;
-  seed: number;
-  dataDir: string | undefined;
-  /** data.partition of the config: which tasks are train, validation and test. */
-  partition: PartitionSettings;
-  store: RunStore;
-  gateway: Gateway;
-  executor: Executor;
-  checkReply: ReplyChecker;
-  logger: Logger;
   /** The policy role's model name and base URL (for run.json and LoRA hot-loading). */
   policyModel: string;
   policyBaseUrl: string | null;
@@ -179,7 +165,7 @@ export async function runGrpo(deps: GrpoDeps): Promise<GrpoSummary> {
     taskId: q.task.id,
     entryPoint: q.task.entryPoint,
     split,
-    prompt: policyMessages(q.task.prompt, q.task.entryPoint),
+    prompt: metaAgentMessages(q.task.prompt, q.task.entryPoint),
   });
   const validation = await selectValidationPrompts(cfg, deps.partition, deps.dataDir);
   const promptSet = await writePromptSet(root, [...prompts.map((q) => asRl(q, 'train')), ...validation.map((q) => asRl(q, 'validation'))]);

@@ -5,12 +5,12 @@ import type { Gateway } from '../pipeline/gateway/gateway.ts';
 import type { ChatMessage, ChatResult } from '../pipeline/gateway/types.ts';
 import type { Executor } from '../pipeline/sandbox/executor.ts';
 import type { ReplyChecker } from '../pipeline/workflow/check-reply.ts';
-import { scoreWorkflow, type ScoredRun } from '../pipeline/workflow/score-workflow.ts';
+import { scoreWorkflow } from '../pipeline/workflow/score-workflow.ts';
 import type { RunLimits } from '../pipeline/workflow/runtime/run-types.ts';
 import { judgeWorkflow, type JudgedReply } from './judge.ts';
 import { hash32 } from '../pipeline/random.ts';
 import type { Task } from '../datasets/task.ts';
-import { policyMessages, refineFeedback } from './policy-prompt.ts';
+import { metaAgentMessages, publicFailures, refineFeedback } from '../pipeline/prompts/meta-agent-turns.ts';
 import type { Turn } from './token-sequence.ts';
 
 export interface SampleSpec {
@@ -60,19 +60,10 @@ function turnOf(r: ChatResult): Turn {
   return { promptIds: r.promptTokenIds ?? [], completionIds: ids, logprobs: (c?.logprobs ?? []).map((l) => l.logprob).slice(0, ids.length) };
 }
 
-function failuresOf(runs: readonly ScoredRun[]): string[] {
-  const out = new Set<string>();
-  for (const r of runs) {
-    if (r.run.status !== 'ok') out.add(`The workflow failed (${r.run.status}): ${r.run.error?.message ?? ''}`);
-    else if (r.exec !== null && !r.exec.passed) out.add(`Public tests: ${r.exec.result}${r.exec.firstFailure !== undefined ? ` (${r.exec.firstFailure.name}: ${r.exec.firstFailure.error})` : ''}`);
-  }
-  return [...out].slice(0, 3);
-}
-
 export async function runSample(spec: SampleSpec, deps: SampleDeps): Promise<SampleOutcome> {
   const versionStart = deps.policyVersion();
   const served = deps.servedModel();
-  const messages: ChatMessage[] = policyMessages(spec.task.prompt, spec.task.entryPoint);
+  const messages: ChatMessage[] = metaAgentMessages(spec.task.prompt, spec.task.entryPoint);
   const turns: Turn[] = [];
   const totals = { workerTokens: 0, costUsd: 0, wallS: 0 };
   const timings = { samplingMs: 0, executionMs: 0 };
@@ -130,7 +121,7 @@ export async function runSample(spec: SampleSpec, deps: SampleDeps): Promise<Sam
       const t1 = performance.now();
       const pub = await scoreWorkflow(workflow, spec.task, { gateway: deps.gateway, executor: deps.executor, workerRole: deps.workerRole, limits: deps.runLimits, runs: 1, tests: 'public', runKey: `grpo/${spec.step}/${spec.groupId}/${spec.sampleIdx}/r${round}`, callContext: { stage: 'grpo', queryId: spec.promptUid }, signal: deps.signal });
       timings.executionMs += performance.now() - t1;
-      messages.push(refineFeedback(pub.score, failuresOf(pub.runs), []));
+      messages.push(refineFeedback(pub.score, publicFailures(pub.runs), []));
     }
   }
   if (workflow === null) {

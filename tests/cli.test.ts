@@ -37,12 +37,6 @@ describe('cli', () => {
     });
   });
 
-  it('exits 2 for stages that are not implemented yet, saying so', async () => {
-    const r = await cli(['eval', '--config', 'configs/eval.yaml']);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toContain('not implemented yet');
-  });
-
   it('exits 2 with the key path for a bad config or override', async () => {
     const r = await cli(['smoke', '--config', 'configs/demo.yaml', '--set', 'models.worker.limits.concurency=3', '--out', path.join(await tmpDir(), 'x')]);
     expect(r.code).toBe(2);

@@ -2,6 +2,7 @@
 // the CLI never imports a stage. Everything that loads a config for a command goes through loadConfig here.
 import type { z } from 'zod';
 import { DistillSchema } from '../../distill/config-schema.ts';
+import { EvalSchema } from '../../eval/config-schema.ts';
 import { GrpoSchema } from '../../grpo/config-schema.ts';
 import { SftSchema } from '../../sft/config-schema.ts';
 import { jsonSchemaOf } from '../config/json-schema.ts';
@@ -12,6 +13,7 @@ export const ConfigSchema = composeConfigSchema({
   distill: DistillSchema.prefault({}).describe('The distillation stage (npm run distill).'),
   grpo: GrpoSchema.prefault({}).describe('The GRPO stage (npm run grpo).'),
   sft: SftSchema.prefault({}).describe('The SFT export stage (npm run sft).'),
+  eval: EvalSchema.prefault({}).describe('The evaluation stage (npm run eval): methods compared on held-out tasks.'),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

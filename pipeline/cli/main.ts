@@ -73,9 +73,15 @@ export const COMMANDS: readonly Listed[] = [
   },
   {
     name: 'eval',
-    term: 'eval',
-    description: 'Evaluate a meta-agent on held-out queries. (not implemented yet)',
-    load: async () => (await import('./commands/pending.ts')).registerPending,
+    term: 'eval [options] [action] [dirs...]',
+    description: 'Evaluate methods (direct, hand-written workflows, meta-agents) on held-out tasks: pass@1 with intervals and paired tests (default config: configs/eval.yaml).',
+    load: async () => (await import('./commands/eval.ts')).registerEval,
+  },
+  {
+    name: 'report',
+    term: 'report [options] <run-dir>',
+    description: 'Write one self-contained HTML report of a run (charts, tables, best workflows) into <run-dir>/report.html.',
+    load: async () => (await import('./commands/report.ts')).registerReport,
   },
 ];
 

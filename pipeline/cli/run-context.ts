@@ -16,6 +16,9 @@ import { Gateway } from '../gateway/gateway.ts';
 import type { CallRecord } from '../gateway/types.ts';
 import { startSimServer, type SimServer } from '../sim/server.ts';
 import { canonicalJson } from '../gateway/cache.ts';
+import type { Executor } from '../sandbox/executor.ts';
+import type { StageDeps } from '../stage-deps.ts';
+import { checkMetaAgentReply } from '../workflow/check-reply.ts';
 
 export interface CommonOptions {
   config?: string;
@@ -190,5 +193,19 @@ export async function openRun(command: string, opts: CommonOptions, defaultConfi
       }
       if (reason !== error) throw reason;
     },
+  };
+}
+
+/** The part of a stage's deps every command fills the same way from its run context. */
+export function stageDepsOf(ctx: RunContext, executor: Executor): StageDeps {
+  return {
+    seed: ctx.config.run.seed,
+    dataDir: dataDirOf(ctx.config),
+    partition: ctx.config.data.partition,
+    store: ctx.store,
+    gateway: ctx.gateway,
+    executor,
+    checkReply: checkMetaAgentReply,
+    logger: ctx.logger,
   };
 }

@@ -156,10 +156,15 @@ export class RunStore {
   }
 
   async writeJson(name: string, value: unknown): Promise<void> {
+    await this.writeText(name, `${JSON.stringify(value, null, 2)}\n`);
+  }
+
+  /** Replaces a whole file of the run directory atomically (a table, a report): readers see the old or the new text. */
+  async writeText(name: string, text: string): Promise<void> {
     const file = this.path(name);
     try {
       await mkdir(path.dirname(file), { recursive: true });
-      await writeFileAtomic(file, `${JSON.stringify(value, null, 2)}\n`);
+      await writeFileAtomic(file, text);
     } catch (e) {
       if (isPipelineError(e, 'disk-full')) this.noteWriteFailure(e);
       throw e;

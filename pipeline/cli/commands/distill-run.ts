@@ -2,11 +2,10 @@
 import path from 'node:path';
 import { PipelineError } from '../../errors.ts';
 import { Executor } from '../../sandbox/executor.ts';
-import { checkMetaAgentReply } from '../../workflow/check-reply.ts';
 import { runDistill, type DistillSummary } from '../../../distill/run-distill.ts';
-import { resolveShard } from '../../../distill/select-queries.ts';
+import { resolveShard } from '../../shard.ts';
 import { mergeDistillRuns } from '../../../distill/merge.ts';
-import { dataDirOf, openRun } from '../run-context.ts';
+import { openRun, stageDepsOf } from '../run-context.ts';
 import { createProgress } from '../progress.ts';
 import { fmtUsd, printSummary } from '../output.ts';
 import { keyEnvNamesOf } from '../../sandbox/host-uid-guard.ts';
@@ -53,14 +52,7 @@ export async function distillCommand(opts: DistillCliOptions, defaultConfig: str
     let seen = 0;
     const summary = await runDistill({
       cfg,
-      seed: ctx.config.run.seed,
-      dataDir: dataDirOf(ctx.config),
-      partition: ctx.config.data.partition,
-      store: ctx.store,
-      gateway: ctx.gateway,
-      executor,
-      checkReply: checkMetaAgentReply,
-      logger: ctx.logger,
+      ...stageDepsOf(ctx, executor),
       shard,
       signal: ctx.signal,
       onProgress: (p) => {

@@ -4,9 +4,8 @@ import path from 'node:path';
 import { PipelineError } from '../../errors.ts';
 import { baseUrlsOf } from '../../config/endpoint-schema.ts';
 import { Executor } from '../../sandbox/executor.ts';
-import { checkMetaAgentReply } from '../../workflow/check-reply.ts';
 import { runGrpo, type GrpoSummary } from '../../../grpo/run-grpo.ts';
-import { dataDirOf, openRun } from '../run-context.ts';
+import { openRun, stageDepsOf } from '../run-context.ts';
 import { createProgress, type Progress } from '../progress.ts';
 import { unackedSteps } from '../../../grpo/exchange/acks.ts';
 import { printSummary } from '../output.ts';
@@ -31,14 +30,7 @@ export async function grpoCommand(opts: GrpoCliOptions, defaultConfig: string, c
     let bar: Progress | null = null;
     const summary = await runGrpo({
       cfg,
-      seed: ctx.config.run.seed,
-      dataDir: dataDirOf(ctx.config),
-      partition: ctx.config.data.partition,
-      store: ctx.store,
-      gateway: ctx.gateway,
-      executor,
-      checkReply: checkMetaAgentReply,
-      logger: ctx.logger,
+      ...stageDepsOf(ctx, executor),
       policyModel: policyEndpoint.model,
       policyBaseUrl: ctx.gateway.urlsOf(cfg.policyRole)[0] ?? (baseUrlsOf(policyEndpoint)[0] ?? null),
       signal: ctx.signal,

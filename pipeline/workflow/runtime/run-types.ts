@@ -35,6 +35,8 @@ export interface TraceEntry {
   args: Record<string, unknown>;
   output: Record<string, unknown> | null;
   error?: string;
+  /** The error's class (a PipelineError code such as `endpoint-unreachable`, else the error's name): tells a failed model call from a bad argument. */
+  errorClass?: string;
   workerCalls: number;
   promptTokens: number;
   completionTokens: number;

@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import { errorMessage, isPipelineError, PipelineError } from '../../errors.ts';
+import { errorClass, errorMessage, isPipelineError, PipelineError } from '../../errors.ts';
 import { hash32 } from '../../random.ts';
 import { sourceDirOf } from '../../source-dir.ts';
 import { findBwrap } from '../../sandbox/bwrap.ts';
@@ -178,6 +178,7 @@ export async function runWorkflow(def: WorkflowDefinition, task: Task, opts: Run
       send({ id: msg.id, ok: true, result, cost: costNow() });
     } catch (e) {
       entry.error = errorMessage(e);
+      entry.errorClass = errorClass(e);
       entry.latencyMs = Math.round(performance.now() - t0);
       // Budget and cancellation end the run; anything else is the operator's failure, which the workflow may handle.
       if (isPipelineError(e, 'budget-exceeded')) stop('limit-cost', errorMessage(e));
