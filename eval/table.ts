@@ -116,7 +116,8 @@ function totalsOf(m: EvalMethod, samples: readonly EvalSample[], source: string)
  */
 export function buildResults(input: TableInput): EvalResults {
   const { cfg } = input;
-  const byMethod = index(input.samples);
+  // In key order, so sums (cost) do not depend on the order samples finished or shards were merged in.
+  const byMethod = index([...input.samples].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)));
   const excluded = new Set(input.exclusions.map((e) => `${e.dataset}:${e.taskId}`));
   const complete = new Map<string, string[]>();
   let missingSamples = 0;
