@@ -77,7 +77,11 @@ export async function evalCommand(opts: EvalCliOptions): Promise<{ summary: Eval
       sources: methodSources(ctx.config, files),
       signal: ctx.signal,
       onProgress: (p) => {
-        bar ??= createProgress('eval', p.total, { start: p.done });
+        if (bar === null) {
+          // A resumed run starts its bar at what was judged before, so its eta counts only what is left.
+          bar = createProgress('eval', p.total, { start: p.done });
+          seen = p.done;
+        }
         bar.tick(p.done - seen, { cost: fmtUsd(p.cost) });
         seen = p.done;
       },
