@@ -77,14 +77,15 @@ beforeAll(async () => {
     const work = await tmpDir('fr-trl-');
     ran = await runTrainerPython([CHECKS, '--run', run, '--work', work, '--url', server.url], {
       env: { GRPO_EXCHANGE_TOKEN: TOKEN, HF_HOME: path.join(work, 'hf'), TRL_EXPERIMENTAL_SILENCE: '1' },
-      timeoutMs: 240_000,
+      // Training takes ~25 s alone; CI runs two test files at once on two cores.
+      timeoutMs: 420_000,
     });
     const last = ran.stdout.trim().split('\n').at(-1) ?? '';
     report = last.startsWith('{') ? (JSON.parse(last) as Report) : undefined;
   } catch (e) {
     setupError = e; // kept for got(): every test then fails with it, where a throwing beforeAll would only skip them
   }
-}, 330_000);
+}, 480_000);
 
 afterAll(async () => {
   await server?.close();
@@ -123,9 +124,9 @@ describe('TRL 1.13 recipes on a fresh demo run', () => {
       expect(e.labelled).toBeLessThan(e.tokens);
     }
     expect(s.report.labelled_tokens).toBe(s.examples.reduce((n, e) => n + e.labelled, 0));
-    // 200 optimizer steps of the tiny model on the export: the loss curve falls (the check script prints it).
-    expect(s.train.global_step).toBe(200);
-    expect(s.train.losses).toHaveLength(200);
+    // 120 optimizer steps of the tiny model on the export: the loss curve falls (the check script prints it).
+    expect(s.train.global_step).toBe(120);
+    expect(s.train.losses).toHaveLength(120);
     expect(s.train.losses.every((x) => Number.isFinite(x))).toBe(true);
     const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
     const first = mean(s.train.losses.slice(0, 20));
