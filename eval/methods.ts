@@ -52,7 +52,21 @@ function checkExecInfra(exec: ExecResult | null): void {
   if (exec?.status === 'sandbox-error') throw new InfraError('sandbox-error', `judging: ${exec.result}`);
 }
 
-const empty = { promptTokens: 0, completionTokens: 0, cost: 0, operatorCalls: 0, workerCalls: 0 };
+interface Usage {
+  promptTokens: number;
+  completionTokens: number;
+  cost: number;
+  operatorCalls: number;
+  workerCalls: number;
+}
+
+function addUsage(into: Usage, u: Partial<Usage>): void {
+  into.promptTokens += u.promptTokens ?? 0;
+  into.completionTokens += u.completionTokens ?? 0;
+  into.cost += u.cost ?? 0;
+  into.operatorCalls += u.operatorCalls ?? 0;
+  into.workerCalls += u.workerCalls ?? 0;
+}
 
 function verdictOf(exec: ExecResult | null, failure: string | null): Pick<MethodOutcome, 'passed' | 'status' | 'result' | 'failure'> {
   if (exec === null) return { passed: false, status: 'no-solution', result: failure ?? 'no solution', failure: failure ?? 'no-solution' };
@@ -78,7 +92,7 @@ async function judgeWorkflowOnce(def: { graph: string; prompt: string }, task: T
   return run;
 }
 
-function usageOf(run: WorkflowRunResult) {
+function usageOf(run: WorkflowRunResult): Usage {
   return {
     promptTokens: run.totals.promptTokens,
     completionTokens: run.totals.completionTokens,
@@ -134,7 +148,7 @@ export async function runFixedWorkflow(def: { graph: string; prompt: string }, m
 export async function runMetaAgent(method: MetaAgentMethod, task: Task, queryId: string, sample: number, deps: MethodDeps): Promise<MethodOutcome> {
   const messages: ChatMessage[] = metaAgentMessages(task.prompt, task.entryPoint);
   const rounds: EvalRound[] = [];
-  const usage = { ...empty };
+  const usage: Usage = { promptTokens: 0, completionTokens: 0, cost: 0, operatorCalls: 0, workerCalls: 0 };
   const context: CallContext = { stage: 'eval', queryId };
   let best: { round: number; score: number; def: { graph: string; prompt: string } } | null = null;
   for (let round = 1; round <= method.rounds; round++) {
@@ -162,9 +176,7 @@ export async function runMetaAgent(method: MetaAgentMethod, task: Task, queryId:
         }
         throw new InfraError(`meta-agent:${errorClass(e)}`, `the ${method.role} call failed: ${errorMessage(e)}`);
       }
-      usage.promptTokens += reply.usage.promptTokens;
-      usage.completionTokens += reply.usage.completionTokens;
-      usage.cost += reply.cost;
+      addUsage(usage, { promptTokens: reply.usage.promptTokens, completionTokens: reply.usage.completionTokens, cost: reply.cost });
       const checked = await deps.checkReply(reply.content);
       messages.push({ role: 'assistant', content: reply.content });
       if (checked.ok) {
@@ -193,12 +205,7 @@ export async function runMetaAgent(method: MetaAgentMethod, task: Task, queryId:
     for (const r of pub.runs) {
       checkRunInfra(r.run);
       checkExecInfra(r.exec);
-      const u = usageOf(r.run);
-      usage.promptTokens += u.promptTokens;
-      usage.completionTokens += u.completionTokens;
-      usage.cost += u.cost;
-      usage.operatorCalls += u.operatorCalls;
-      usage.workerCalls += u.workerCalls;
+      addUsage(usage, usageOf(r.run));
     }
     rounds.push({ round, valid: true, invalidReason: null, attempts, ...accepted, publicScore: pub.score });
     if (best === null || pub.score >= best.score) best = { round, score: pub.score, def };
@@ -209,14 +216,10 @@ export async function runMetaAgent(method: MetaAgentMethod, task: Task, queryId:
     return { ...usage, workflow: null, rounds, chosenRound: null, solution: '', roundsUsed: rounds.length, ...verdictOf(null, 'no-valid-workflow') };
   }
   const run = await judgeWorkflowOnce(best.def, task, deps, `eval/${method.name}/${queryId}/${sample}/hidden`, context);
-  const u = usageOf(run.run);
+  addUsage(usage, usageOf(run.run));
   const failure = run.exec === null ? `workflow:${run.run.status}` : null;
   return {
-    promptTokens: usage.promptTokens + u.promptTokens,
-    completionTokens: usage.completionTokens + u.completionTokens,
-    cost: usage.cost + u.cost,
-    operatorCalls: usage.operatorCalls + u.operatorCalls,
-    workerCalls: usage.workerCalls + u.workerCalls,
+    ...usage,
     workflow: best.def,
     rounds,
     chosenRound: best.round,

@@ -1,7 +1,6 @@
 // The eval stage: every method on every held-out task, samples journaled as they are judged (resumable after kill -9,
 // shardable), then the table with its statistics written as JSON, Markdown and CSV.
 import { existsSync } from 'node:fs';
-import type { Task } from '../datasets/task.ts';
 import { forEachWithinBudget } from '../pipeline/budgeted-pool.ts';
 import type { Executor } from '../pipeline/sandbox/executor.ts';
 import type { Shard } from '../pipeline/shard.ts';
@@ -15,6 +14,7 @@ import { datasetLabel, selectEvalTasks, type EvalTask } from './select-tasks.ts'
 import { buildResults } from './table.ts';
 import { checkTrainedOn } from './leak-check.ts';
 import type { StageDeps } from '../pipeline/stage-deps.ts';
+import type { PartitionSettings } from '../datasets/partition.ts';
 
 export const SAMPLES = 'eval/samples.jsonl';
 export const EXCLUDED = 'eval/excluded.jsonl';
@@ -53,13 +53,15 @@ export function sampleKey(method: string, taskKey: string, sample: number): stri
 }
 
 /**
- * A task whose libraries are not installed cannot be judged fairly by any method: a job that only names its modules
- * finds out without running anything, and the task is excluded (and counted) instead of scored as a failure.
+ * The modules, among those the tasks need, that are not installed. One job names them all and finds out without
+ * running anything; a task needing any of them cannot be judged fairly by any method, so it is excluded and counted
+ * instead of scored as a failure.
  */
-async function missingLibraries(task: Task, executor: Executor): Promise<string | null> {
-  if (task.requires === undefined || task.requires.length === 0) return null;
-  const probe = await executor.run({ harness: 'check', program: '', entryPoint: 'probe', test: '', timeoutS: 10, requires: [...task.requires] });
-  return probe.status === 'missing-dependency' ? probe.result : null;
+async function missingModules(tasks: readonly EvalTask[], executor: Executor): Promise<Set<string>> {
+  const wanted = [...new Set(tasks.flatMap((t) => t.task.requires ?? []))].sort();
+  if (wanted.length === 0) return new Set();
+  const probe = await executor.run({ harness: 'check', program: '', entryPoint: 'probe', test: '', timeoutS: 10, requires: wanted });
+  return new Set(probe.status === 'missing-dependency' ? (probe.missing ?? []) : []);
 }
 
 function runMethod(m: EvalMethod, t: EvalTask, sample: number, deps: EvalDeps, methodDeps: MethodDeps): Promise<MethodOutcome> {
@@ -99,11 +101,11 @@ export async function runEval(deps: EvalDeps): Promise<EvalSummary> {
   };
 
   // Exclusions first, so no method spends a call on a task that cannot be judged.
+  const absent = await missingModules(mine.filter((t) => !excludedKeys.has(t.id)), deps.executor);
   for (const t of mine) {
-    if (excludedKeys.has(t.id)) continue;
-    const missing = await missingLibraries(t.task, deps.executor);
-    if (missing === null) continue;
-    const e: EvalExclusion = { kind: 'excluded', dataset: t.dataset, taskId: t.task.id, reason: 'missing-library', detail: missing };
+    const lacking = (t.task.requires ?? []).filter((m) => absent.has(m));
+    if (excludedKeys.has(t.id) || lacking.length === 0) continue;
+    const e: EvalExclusion = { kind: 'excluded', dataset: t.dataset, taskId: t.task.id, reason: 'missing-library', detail: `missing dependency: ${lacking.join(', ')}` };
     await excludedJ.append(e);
     exclusions.push(e);
     excludedKeys.add(t.id);
@@ -149,28 +151,32 @@ export async function runEval(deps: EvalDeps): Promise<EvalSummary> {
     },
   );
 
-  const planned = new Map<string, string[]>();
-  for (const d of cfg.datasets) planned.set(datasetKey(d), []);
-  for (const t of mine) planned.get(t.dataset)?.push(t.id);
-  const results = buildResults({
-    cfg,
-    partition: { seed: deps.partition.seed, fractions: { ...deps.partition.fractions } },
-    datasets: cfg.datasets.map((d) => ({ key: datasetKey(d), label: datasetLabel(d) })),
-    plannedTasks: planned,
-    samples,
-    exclusions,
-    sources: deps.sources,
-  });
+  const results = resultsOf(cfg, deps.partition, mine, samples, exclusions, deps.sources);
   await writeTables(store, results);
   return {
     tasks: mine.length,
-    excluded: exclusions.filter((e) => mine.some((t) => t.id === `${e.dataset}:${e.taskId}`)).length,
+    excluded: mine.filter((t) => excludedKeys.has(t.id)).length,
     samplesPlanned: total,
     samplesJudged: finished,
     infraFailures,
     stoppedBy,
     results,
   };
+}
+
+/** The table of a run or of merged shards: over the tasks it was meant to judge, from the samples and exclusions it has. */
+export function resultsOf(cfg: EvalConfig, partition: PartitionSettings, tasks: readonly EvalTask[], samples: readonly EvalSample[], exclusions: readonly EvalExclusion[], sources: ReadonlyMap<string, string>): EvalResults {
+  const planned = new Map<string, string[]>(cfg.datasets.map((d) => [datasetKey(d), []]));
+  for (const t of tasks) planned.get(t.dataset)?.push(t.id);
+  return buildResults({
+    cfg,
+    partition: { seed: partition.seed, fractions: { ...partition.fractions } },
+    datasets: cfg.datasets.map((d) => ({ key: datasetKey(d), label: datasetLabel(d) })),
+    plannedTasks: planned,
+    samples,
+    exclusions,
+    sources,
+  });
 }
 
 export async function writeTables(store: Pick<RunStore, 'writeJson' | 'writeText'>, results: EvalResults): Promise<void> {

@@ -9,6 +9,7 @@ import { exchangePaths } from '../grpo/exchange/layout.ts';
 import { publishPolicy, readPolicy, readPolicyHistory } from '../grpo/exchange/policy-store.ts';
 import { writeStep } from '../grpo/exchange/rollout-writer.ts';
 import type { AdvantageRecord, RolloutRowInput } from '../grpo/exchange/schema.ts';
+import { rolloutRow } from './helpers/rollout-rows.ts';
 import { repoRoot, tmpDir } from './helpers/tmp.ts';
 
 const CONSUMER = path.join(repoRoot, 'scripts', 'trainers', 'reference_consumer.py');
@@ -46,30 +47,18 @@ const RLOO: StepSpec = {
 
 function rowsOf(step: number, spec: StepSpec): RolloutRowInput[] {
   return spec.groups.flatMap((g, gi) =>
-    g.rewards.map((reward, i) => ({
+    g.rewards.map((reward, i) => rolloutRow({
       group_id: `s${step}-g${gi}`,
       group_size: g.rewards.length,
       sample_idx: i,
-      segment_idx: 0,
       prompt_uid: `p${gi}`,
-      data_source: 'bigcodebench',
       input_ids: [151644, 872, 198, 1000 + i, 2000 + gi, 151645],
       loss_mask: [0, 0, 0, 1, 1, 1],
       logprobs: [0, 0, 0, -0.5, -0.75, -0.0625],
-      prompt_len: 3,
       reward,
-      reward_components: { performance: reward ?? 0, complexity: 0, efficiency: 0, diversity: 0, format: 0 },
       advantage: g.advantages[i] as number,
       policy_version_start: Math.max(0, step - 1),
       policy_version_end: Math.max(0, step - 1),
-      served_model: 'policy',
-      finish_reason: 'stop',
-      truncated: false,
-      num_turns: 1,
-      messages_json: '[]',
-      tools_json: null,
-      sampling_json: '{}',
-      metrics_json: '{}',
     })),
   );
 }

@@ -10,6 +10,7 @@ import { writeStep } from '../grpo/exchange/rollout-writer.ts';
 import { writeRunManifest } from '../grpo/exchange/run-manifest.ts';
 import type { AdvantageRecord, Policy, RolloutRowInput, StepPayload } from '../grpo/exchange/schema.ts';
 import { tmpDir } from './helpers/tmp.ts';
+import { rolloutRow } from './helpers/rollout-rows.ts';
 
 const SETTINGS: AdvantageRecord = { estimator: 'grpo', std: 'unbiased', eps: 1e-6, scale: 'group', filter: 'none', singleton: 'verl' };
 // Rewards and verl advantages of golden groups A and C (shared/design/golden-advantages.json).
@@ -26,30 +27,21 @@ const GROUPS: Array<[number[], number[]]> = [
 
 function stepRows(step: number): RolloutRowInput[] {
   return GROUPS.flatMap(([rewards, advs], gi) =>
-    rewards.map((reward, i) => ({
+    rewards.map((reward, i) => rolloutRow({
       group_id: `s${step}-g${gi}`,
       group_size: 4,
       sample_idx: i,
-      segment_idx: 0,
       prompt_uid: `p${gi}`,
-      data_source: 'bigcodebench',
       input_ids: [151644, 872, 198, 100 + i, 200 + i, 151645],
       loss_mask: [0, 0, 0, 1, 1, 1],
       logprobs: [0, 0, 0, -0.25, -1.5, -0.125],
-      prompt_len: 3,
       reward,
-      reward_components: { performance: reward ?? 0, complexity: 0, efficiency: 0, diversity: 0, format: 0 },
       advantage: advs[i] as number,
       policy_version_start: step,
       policy_version_end: step,
       served_model: `policy@${step}`,
-      finish_reason: 'stop',
-      truncated: false,
-      num_turns: 1,
       messages_json: JSON.stringify([{ role: 'user', content: 'task' }, { role: 'assistant', content: 'workflow' }]),
-      tools_json: null,
       sampling_json: '{"temperature":1}',
-      metrics_json: '{}',
     })),
   );
 }

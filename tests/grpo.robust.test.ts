@@ -11,6 +11,7 @@ import { startExchangeServer, type ExchangeServer } from '../grpo/exchange/http-
 import { publishPolicy, waitForPolicyVersion, type PolicyWait } from '../grpo/exchange/policy-store.ts';
 import { writeStep } from '../grpo/exchange/rollout-writer.ts';
 import type { AdvantageRecord, RolloutRowInput } from '../grpo/exchange/schema.ts';
+import { rolloutRow } from './helpers/rollout-rows.ts';
 import { grpoSummaryRows } from '../pipeline/cli/commands/grpo.ts';
 import { createProgress, etaText } from '../pipeline/cli/progress.ts';
 import { repoRoot, sharedDatasets, tmpDir } from './helpers/tmp.ts';
@@ -194,30 +195,18 @@ function stepRows(step: number): RolloutRowInput[] {
   // Golden group C (shared/design/golden-advantages.json): rewards and their verl GRPO advantages.
   const rewards = [0.9, 0.1, 0.5, 0.3];
   const advs = [1.317461241, -1.024692077, 0.146384582, -0.439153747];
-  return rewards.map((reward, i) => ({
+  return rewards.map((reward, i) => rolloutRow({
     group_id: `s${step}-g0`,
     group_size: 4,
     sample_idx: i,
-    segment_idx: 0,
     prompt_uid: 'p0',
-    data_source: 'bigcodebench',
     input_ids: [151644, 872, 198, 100 + i, 151645],
     loss_mask: [0, 0, 0, 1, 1],
     logprobs: [0, 0, 0, -0.25, -0.5],
-    prompt_len: 3,
     reward,
-    reward_components: { performance: reward, complexity: 0, efficiency: 0, diversity: 0, format: 0 },
     advantage: advs[i] as number,
     policy_version_start: step,
     policy_version_end: step,
-    served_model: 'policy',
-    finish_reason: 'stop',
-    truncated: false,
-    num_turns: 1,
-    messages_json: '[]',
-    tools_json: null,
-    sampling_json: '{}',
-    metrics_json: '{}',
   }));
 }
 

@@ -27,6 +27,7 @@ export function toResult(a: WorkerAnswer): ExecResult {
     const all = details?.ALL;
     result.firstFailure = { name: all !== undefined ? 'ALL' : 'program', error: all ?? result.result.replace(/^failed: /, '') };
   }
+  if (status === 'missing-dependency' && Array.isArray(v.missing)) result.missing = (v.missing as unknown[]).map(String);
   for (const k of ['base', 'plus'] as const) {
     const s = v[k];
     if (s === 'pass' || s === 'fail' || s === 'timeout') result[k] = s;

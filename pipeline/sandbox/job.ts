@@ -79,6 +79,8 @@ export interface ExecResult {
   /** Per-test outcomes where the benchmark has separate tests (MBPP asserts, EvalPlus inputs, BigCodeBench methods). */
   tests?: TestOutcome[];
   firstFailure?: { name: string; error: string };
+  /** missing-dependency: every module of the job's `requires` that is not installed. */
+  missing?: string[];
   /** evalplus: separate verdicts of the base and plus inputs. */
   base?: 'pass' | 'fail' | 'timeout';
   plus?: 'pass' | 'fail' | 'timeout';

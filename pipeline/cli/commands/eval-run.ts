@@ -8,13 +8,12 @@ import { checkMetaAgentReply } from '../../workflow/check-reply.ts';
 import { resolveShard } from '../../shard.ts';
 import { keyEnvNamesOf } from '../../sandbox/host-uid-guard.ts';
 import { closeSharedAnalysisClient } from '../../code-analysis/client.ts';
-import { runEval, writeTables, type EvalSummary } from '../../../eval/run-eval.ts';
+import { resultsOf, runEval, writeTables, type EvalSummary } from '../../../eval/run-eval.ts';
 import { mergeEvalSamples } from '../../../eval/merge.ts';
 import { loadWorkflowMethods } from '../../../eval/workflow-files.ts';
-import { selectEvalTasks, datasetLabel } from '../../../eval/select-tasks.ts';
-import { buildResults } from '../../../eval/table.ts';
+import { selectEvalTasks } from '../../../eval/select-tasks.ts';
 import { renderMarkdown } from '../../../eval/render-table.ts';
-import { datasetKey, type EvalConfig } from '../../../eval/config-schema.ts';
+import type { EvalConfig } from '../../../eval/config-schema.ts';
 import type { EvalResults } from '../../../eval/results-schema.ts';
 import { loadConfig, type Config } from '../config.ts';
 import { dataDirOf, openRun, stageDepsOf } from '../run-context.ts';
@@ -116,19 +115,8 @@ export async function evalMerge(dirs: string[], out: string): Promise<{ results:
   const config = loaded.config;
   const cfg: EvalConfig = config.eval;
   const { all } = await selectEvalTasks(cfg, config.run.seed, dataDirOf(config), config.data.partition, null);
-  const planned = new Map<string, string[]>();
-  for (const d of cfg.datasets) planned.set(datasetKey(d), []);
-  for (const t of all) planned.get(t.dataset)?.push(t.id);
   const files = new Map(cfg.methods.flatMap((m) => (m.kind === 'workflow' ? [[m.name, m.file] as [string, string]] : [])));
-  const results = buildResults({
-    cfg,
-    partition: { seed: config.data.partition.seed, fractions: { ...config.data.partition.fractions } },
-    datasets: cfg.datasets.map((d) => ({ key: datasetKey(d), label: datasetLabel(d) })),
-    plannedTasks: planned,
-    samples,
-    exclusions,
-    sources: methodSources(config, files),
-  });
+  const results = resultsOf(cfg, config.data.partition, all, samples, exclusions, methodSources(config, files));
   const store = {
     writeJson: async (name: string, v: unknown) => writeFileAtomic(path.join(out, name), `${JSON.stringify(v, null, 2)}\n`),
     writeText: async (name: string, t: string) => writeFileAtomic(path.join(out, name), t),
