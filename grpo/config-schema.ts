@@ -54,6 +54,11 @@ export const GrpoSchema = z.strictObject({
   trainer: z
     .strictObject({
       referenceConsumer: z.boolean().default(false).describe('Run scripts/trainers/reference_consumer.py as the trainer (demo and tests).'),
+      consumer: z
+        .string()
+        .regex(/^[A-Za-z0-9_.-]{1,64}$/)
+        .optional()
+        .describe("The trainer's consumer id. The run then keeps the exchange open until that consumer has acked every step (up to policy.waitTimeoutS), so the last step's ack over HTTP is not refused."),
     })
     .prefault({}),
 }).superRefine((g, ctx) => {

@@ -185,7 +185,7 @@ describe('sft export', () => {
     demo = await cli([
       'demo', '--out', run,
       '--set', 'sim.latency.fixedMs=2', '--set', 'sim.latency.perTokenMs=0',
-      '--set', 'distill.maxQueries=10', '--set', 'distill.maxRounds=3', '--set', 'distill.finalRuns=1', '--set', 'sim.worker.accuracy=0.35',
+      '--set', 'distill.maxQueries=10', '--set', 'distill.maxRounds=3', '--set', 'distill.finalRuns=1', '--set', 'sim.worker.accuracy=0.25',
       '--set', 'models.teacher.apiKeyEnv=FR_SFT_PLANTED', '--set', 'models.worker.apiKeyEnv=FR_SFT_PLANTED',
       '--set', `cache.dir=${path.join(dir, 'cache')}`,
     ]);

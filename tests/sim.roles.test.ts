@@ -163,10 +163,24 @@ describe('selector', () => {
   const question = (cands: string[]) =>
     `Question:\n${task.prompt}\nCandidate solutions:\n${cands.map((c, i) => `${String.fromCharCode(65 + i)}: \n${c}\n\n`).join('')}\nPick the most consistent one. Reply with the letter only inside <solution_letter>.`;
 
-  it('picks the candidate equal to the reference, whitespace aside', async () => {
-    const s = await sim({}, tinyIndex());
-    const { content } = await reply(s, 'sim-worker', question([wrong, wrong, `\`\`\`python\n${task.solution.replace(/\n/g, '\n\n')}\`\`\``]));
-    expect(content).toMatch(/^<thought>[\s\S]+<\/thought>\n<solution_letter>C<\/solution_letter>$/);
+  const otherWrong = task.solution.replace('<=', '>=');
+  const right = `\`\`\`python\n${task.solution.replace(/\n/g, '\n\n')}\`\`\``;
+
+  it('recognises the reference among tied candidates as often as its accuracy, whitespace aside', async () => {
+    const sure = await sim({ worker: { accuracy: 1 } }, tinyIndex());
+    expect((await reply(sure, 'sim-worker', question([wrong, otherWrong, right]))).content).toMatch(/^<thought>[\s\S]+<\/thought>\n<solution_letter>C<\/solution_letter>$/);
+    const blind = await sim({ worker: { accuracy: 0 } }, tinyIndex());
+    expect(tag((await reply(blind, 'sim-worker', question([wrong, otherWrong, right]))).content, 'solution_letter')).toBe('A');
+    const half = await sim({ worker: { accuracy: 0.5 } }, tinyIndex());
+    const letters = await Promise.all(Array.from({ length: 40 }, (_, seed) => reply(half, 'sim-worker', question([wrong, otherWrong, right]), { seed })));
+    const picks = letters.map((r) => tag(r.content, 'solution_letter'));
+    expect(new Set(picks)).toEqual(new Set(['A', 'C']));
+  });
+
+  it('is self-consistency, not an oracle: two agreeing wrong drafts outvote the right one', async () => {
+    const sure = await sim({ worker: { accuracy: 1 } }, tinyIndex());
+    expect(tag((await reply(sure, 'sim-worker', question([right, wrong, wrong]))).content, 'solution_letter')).toBe('B');
+    expect(tag((await reply(sure, 'sim-worker', question([wrong, right, otherWrong, right]))).content, 'solution_letter')).toBe('B');
   });
 
   it('falls back to the most frequent candidate for an unknown task, else A', async () => {
@@ -188,6 +202,25 @@ describe('selector', () => {
     const s = await sim({ worker: { accuracy: 1 } }, tinyIndex());
     const text = question([wrong, task.solution]).replace(/letter/g, 'option');
     expect((await reply(s, 'sim-worker', text)).content).toContain('```python');
+  });
+});
+
+describe('reviewer', () => {
+  const task = TINY_TASKS[2]!;
+  const ask = (solution: string) => `Problem:\n${task.prompt}\nSolution:\n${solution}\nAnswer with <review_result>true or false</review_result> and <feedback>.`;
+  const verdict = async (s: SimServer, solution: string, seed: number) => tag((await reply(s, 'sim-worker', ask(solution), { seed })).content, 'review_result');
+
+  it('always approves the reference, and catches a wrong solution only as often as its accuracy', async () => {
+    const wrong = task.solution.replace('<=', '<');
+    const sure = await sim({ worker: { accuracy: 1 } }, tinyIndex());
+    const blind = await sim({ worker: { accuracy: 0 } }, tinyIndex());
+    const half = await sim({ worker: { accuracy: 0.5 } }, tinyIndex());
+    expect(await verdict(sure, wrong, 0)).toBe('false');
+    expect(await verdict(blind, wrong, 0)).toBe('true');
+    const seeds = Array.from({ length: 40 }, (_, i) => i);
+    for (const s of [sure, blind, half]) for (const seed of seeds.slice(0, 5)) expect(await verdict(s, task.solution, seed)).toBe('true');
+    const halfVerdicts = await Promise.all(seeds.map((seed) => verdict(half, wrong, seed)));
+    expect(new Set(halfVerdicts)).toEqual(new Set(['true', 'false']));
   });
 });
 

@@ -23,6 +23,9 @@ export async function grpoCommand(opts: GrpoCliOptions, defaultConfig: string, c
   if (executor.info.warning !== null) process.stderr.write(`warning: ${executor.info.warning}\n`);
   let consumer: ChildProcess | null = null;
   let consumerDone: Promise<number | null> = Promise.resolve(0);
+  let exchangeRoot: string | null = null;
+  // Whose acks close the run: the reference consumer when it stands in for the trainer, else the configured trainer.
+  const trainerConsumer = cfg.trainer.referenceConsumer ? REFERENCE_CONSUMER : cfg.trainer.consumer;
   try {
     await ctx.gateway.preflight([cfg.policyRole, cfg.workerRole]);
     const policyEndpoint = ctx.gateway.endpoint(cfg.policyRole);
@@ -36,13 +39,14 @@ export async function grpoCommand(opts: GrpoCliOptions, defaultConfig: string, c
       signal: ctx.signal,
       onExchange: async ({ url, root, firstStep, steps }) => {
         process.stdout.write(`grpo-exchange/v1 at ${root}, HTTP ${url}\n`);
+        exchangeRoot = root;
         bar = createProgress('grpo', steps, { start: Math.min(firstStep, steps) });
         if (firstStep >= steps) {
           // Every step is committed; with the reference consumer as trainer, it must also have acked each of them, or it
           // is started below to finish the rest. Anything else would wait for steps that never come.
-          const unacked = cfg.trainer.referenceConsumer ? (await unackedSteps(root, REFERENCE_CONSUMER)).filter((st) => st < steps) : [];
+          const unacked = trainerConsumer !== undefined ? (await unackedSteps(root, trainerConsumer)).filter((st) => st < steps) : [];
           if (unacked.length === 0) {
-            process.stdout.write(`all ${steps} step${steps === 1 ? '' : 's'} already committed${cfg.trainer.referenceConsumer ? ` and acked by ${REFERENCE_CONSUMER}` : ''}; nothing to do\n`);
+            process.stdout.write(`all ${steps} step${steps === 1 ? '' : 's'} already committed${trainerConsumer !== undefined ? ` and acked by ${trainerConsumer}` : ''}; nothing to do\n`);
             return;
           }
         }
@@ -61,7 +65,10 @@ export async function grpoCommand(opts: GrpoCliOptions, defaultConfig: string, c
       onWaiting: (message) => process.stderr.write(`[${new Date().toISOString()}] ${message}\n`),
       onStep: (m) => (bar as Progress | null)?.tick(1, { step: m.step, reward: m.rewardMean.toFixed(2), pass: m.passRate.toFixed(2) }),
       beforeClose: async () => {
-        if (consumer === null) return;
+        if (consumer === null) {
+          if (trainerConsumer !== undefined && exchangeRoot !== null) await waitForAcks(exchangeRoot, trainerConsumer, cfg.steps, cfg.policy.waitTimeoutS, ctx.signal);
+          return;
+        }
         // Give the trainer stand-in time to consume the last step before the exchange closes.
         const code = await Promise.race([consumerDone, new Promise<number | null>((r) => setTimeout(() => r(-1), 120_000))]);
         if (code !== 0) throw new PipelineError('server-error', `the reference consumer exited with ${code}`);
@@ -78,5 +85,19 @@ export async function grpoCommand(opts: GrpoCliOptions, defaultConfig: string, c
   } finally {
     (consumer as ChildProcess | null)?.kill('SIGTERM');
     await executor.close();
+  }
+}
+
+/** Polls the ack files until `consumer` has acked steps 0..steps-1; the exchange stays open meanwhile. */
+async function waitForAcks(root: string, consumer: string, steps: number, timeoutS: number, signal: AbortSignal): Promise<void> {
+  const deadline = Date.now() + timeoutS * 1000;
+  for (;;) {
+    const left = (await unackedSteps(root, consumer)).filter((s) => s < steps);
+    if (left.length === 0) return;
+    if (signal.aborted) throw new PipelineError('aborted', 'interrupted');
+    if (Date.now() > deadline) {
+      throw new PipelineError('server-error', `trainer ${consumer} has not acked step${left.length === 1 ? '' : 's'} ${left.join(', ')} after ${timeoutS} s (grpo.policy.waitTimeoutS)`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
   }
 }

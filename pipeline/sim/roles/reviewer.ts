@@ -1,4 +1,5 @@
-// The simulated worker as a reviewer: asked for a <review_result>, it approves a solution that matches the reference.
+// The simulated worker as a reviewer: asked for a <review_result>, it approves the reference and catches a wrong solution as often as its skill allows.
+import type { Rng } from '../../random.ts';
 import type { SimTask } from '../task-index.ts';
 import { normalizeSpace } from '../task-index.ts';
 import type { Draft } from './types.ts';
@@ -8,10 +9,15 @@ function folded(program: string): string {
   return normalizeSpace(program.replace(/^\s*(from|import)\s.*$/gm, ''));
 }
 
-export function reviewerDraft(message: string, task: SimTask | undefined): Draft | null {
+/**
+ * A solution that matches the reference is always approved. A wrong one is caught with probability `accuracy`
+ * (the same skill that writes a right answer), else waved through: a review is a second opinion, not an oracle.
+ */
+export function reviewerDraft(message: string, task: SimTask | undefined, accuracy: number, rng: Rng): Draft | null {
   if (!/<review_result>/i.test(message)) return null;
   const solution = /Solution:\s*([\s\S]*?)(?:\n\s*Answer with|$)/.exec(message)?.[1] ?? '';
-  const approved = task !== undefined && solution.trim() !== '' && folded(solution).includes(folded(task.solution).slice(-200));
+  const right = task !== undefined && solution.trim() !== '' && folded(solution).includes(folded(task.solution).slice(-200));
+  const approved = right || (task !== undefined && !rng.chance(accuracy));
   return {
     reasoning: approved ? 'The solution follows the specification.' : 'Something in the solution does not match the specification.',
     content: approved

@@ -1,4 +1,5 @@
 // The worker answering an ensemble question: pick one lettered candidate, in ScEnsemble's reply format.
+import type { Rng } from '../../random.ts';
 import type { SimTask } from '../task-index.ts';
 import type { Draft } from './types.ts';
 
@@ -11,23 +12,30 @@ const LABEL = /^[ \t]*([A-Z])[ \t]*[:)][ \t]?(.*)$/;
 
 /**
  * undefined when the message is not a selection question: it must mention "letter" and label at least
- * two candidates A, B, ... at line starts. Picks the candidate equal to the task's reference (ignoring
- * whitespace and fences), else the most frequent one, else A.
+ * two candidates A, B, ... at line starts.
+ *
+ * The choice is self-consistency, not an oracle: the most frequent candidate wins (whitespace and fences
+ * aside), so two agreeing wrong drafts outvote one right one. Only among tied candidates does the worker's
+ * skill count: with probability `accuracy` it recognises the task's reference among them, otherwise it keeps
+ * the first tied one. An ensemble therefore helps exactly as much as its drafts agree on the right answer.
  */
-export function selectorDraft(message: string, task: SimTask | undefined): Draft | undefined {
+export function selectorDraft(message: string, task: SimTask | undefined, accuracy: number, rng: Rng): Draft | undefined {
   if (!/letter/i.test(message)) return undefined;
   const candidates = parseCandidates(message);
   if (candidates.length < 2) return undefined;
   const keys = candidates.map((c) => comparable(c.text));
-  const reference = task ? comparable(task.solution) : undefined;
-  const matchIndex = reference === undefined ? -1 : keys.indexOf(reference);
-  if (matchIndex >= 0) return reply(candidates[matchIndex]?.letter ?? 'A', 'it is correct on every example I traced through');
   const counts = new Map<string, number>();
   for (const k of keys) counts.set(k, (counts.get(k) ?? 0) + 1);
-  let best = 0;
-  for (let i = 1; i < keys.length; i++) if ((counts.get(keys[i] ?? '') ?? 0) > (counts.get(keys[best] ?? '') ?? 0)) best = i;
-  const agreeing = counts.get(keys[best] ?? '') ?? 0;
-  const why = agreeing > 1 ? `${agreeing} of the ${candidates.length} candidates agree on it` : 'none of the candidates agrees with another, so I keep the first';
+  const top = Math.max(...counts.values());
+  const tied = keys.flatMap((k, i) => (counts.get(k) === top ? [i] : []));
+  const reference = task ? comparable(task.solution) : undefined;
+  const right = tied.find((i) => keys[i] === reference);
+  // The draw happens only when there is something to recognise, so unrelated questions keep their stream.
+  if (right !== undefined && tied.length > 1 && rng.chance(accuracy)) {
+    return reply(candidates[right]?.letter ?? 'A', 'it is correct on every example I traced through');
+  }
+  const best = tied[0] ?? 0;
+  const why = top > 1 ? `${top} of the ${candidates.length} candidates agree on it` : 'none of the candidates agrees with another, so I keep the first';
   return reply(candidates[best]?.letter ?? 'A', why);
 }
 

@@ -9,9 +9,9 @@ import { lastUserText, userText, type Draft, type RoleInput } from './types.ts';
 export function workerDraft(input: RoleInput): Draft {
   const { rng } = input;
   const task = input.tasks.find(userText(input.messages));
-  const selection = selectorDraft(lastUserText(input.messages), task);
+  const selection = selectorDraft(lastUserText(input.messages), task, input.accuracy, rng);
   if (selection) return selection;
-  const verdict = reviewerDraft(lastUserText(input.messages), task);
+  const verdict = reviewerDraft(lastUserText(input.messages), task, input.accuracy, rng);
   if (verdict) return verdict;
   if (!task) {
     const program = stubProgram(userText(input.messages));
