@@ -2,7 +2,7 @@
 import { errorClass, errorMessage, isPipelineError } from '../pipeline/errors.ts';
 import { Rng, hash32 } from '../pipeline/random.ts';
 import type { Gateway } from '../pipeline/gateway/gateway.ts';
-import type { Executor } from '../pipeline/sandbox/executor.ts';
+import type { CodeExecutor } from '../pipeline/sandbox/create-executor.ts';
 import { scoreWorkflow, type ScoredRun } from '../pipeline/workflow/score-workflow.ts';
 import { workflowHash, type WorkflowDefinition } from '../pipeline/workflow/runtime/run-workflow.ts';
 import type { Task } from '../datasets/task.ts';
@@ -20,7 +20,7 @@ export type { ReplyChecker };
 
 export interface QueryLoopDeps {
   gateway: Gateway;
-  executor: Executor;
+  executor: CodeExecutor;
   cfg: DistillConfig;
   seed: number;
   checkReply: ReplyChecker;

@@ -6,7 +6,7 @@ import { errorClass, errorMessage, isPipelineError } from '../pipeline/errors.ts
 import type { Gateway } from '../pipeline/gateway/gateway.ts';
 import type { CallContext, ChatMessage } from '../pipeline/gateway/types.ts';
 import { hash32 } from '../pipeline/random.ts';
-import type { Executor } from '../pipeline/sandbox/executor.ts';
+import type { CodeExecutor } from '../pipeline/sandbox/create-executor.ts';
 import type { ExecResult } from '../pipeline/sandbox/job.ts';
 import { extractCode } from '../pipeline/workflow/extract-code.ts';
 import type { ReplyChecker } from '../pipeline/workflow/check-reply.ts';
@@ -18,7 +18,7 @@ import type { EvalRound, EvalSample } from './results-schema.ts';
 
 export interface MethodDeps {
   gateway: Gateway;
-  executor: Executor;
+  executor: CodeExecutor;
   checkReply: ReplyChecker;
   workerRole: string;
   runLimits: RunLimits;

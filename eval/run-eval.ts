@@ -2,7 +2,7 @@
 // shardable), then the table with its statistics written as JSON, Markdown and CSV.
 import { existsSync } from 'node:fs';
 import { forEachWithinBudget } from '../pipeline/budgeted-pool.ts';
-import type { Executor } from '../pipeline/sandbox/executor.ts';
+import type { CodeExecutor } from '../pipeline/sandbox/create-executor.ts';
 import type { Shard } from '../pipeline/shard.ts';
 import { readJournal } from '../pipeline/store/journal.ts';
 import type { RunStore } from '../pipeline/store/run-dir.ts';
@@ -57,7 +57,7 @@ export function sampleKey(method: string, taskKey: string, sample: number): stri
  * running anything; a task needing any of them cannot be judged fairly by any method, so it is excluded and counted
  * instead of scored as a failure.
  */
-async function missingModules(tasks: readonly EvalTask[], executor: Executor): Promise<Set<string>> {
+async function missingModules(tasks: readonly EvalTask[], executor: CodeExecutor): Promise<Set<string>> {
   const wanted = [...new Set(tasks.flatMap((t) => t.task.requires ?? []))].sort();
   if (wanted.length === 0) return new Set();
   const probe = await executor.run({ harness: 'check', program: '', entryPoint: 'probe', test: '', timeoutS: 10, requires: wanted });

@@ -1,7 +1,7 @@
 // Judges a policy reply's final workflow on the hidden tests: the one path every GRPO reward takes, in-run or over HTTP.
 import type { Gateway } from '../pipeline/gateway/gateway.ts';
 import type { CallContext } from '../pipeline/gateway/types.ts';
-import type { Executor } from '../pipeline/sandbox/executor.ts';
+import type { CodeExecutor } from '../pipeline/sandbox/create-executor.ts';
 import type { ReplyChecker } from '../pipeline/workflow/check-reply.ts';
 import { scoreWorkflow } from '../pipeline/workflow/score-workflow.ts';
 import type { RunLimits, RunStatus, RunTotals } from '../pipeline/workflow/runtime/run-types.ts';
@@ -9,7 +9,7 @@ import type { Task } from '../datasets/task.ts';
 
 export interface JudgeDeps {
   gateway: Gateway;
-  executor: Executor;
+  executor: CodeExecutor;
   workerRole: string;
   /** The run limits of grpo.runLimits: a workflow scored over HTTP gets no more time or calls than one scored in-run. */
   runLimits: Partial<RunLimits>;

@@ -3,7 +3,7 @@
 import { errorClass, errorMessage, isPipelineError } from '../pipeline/errors.ts';
 import type { Gateway } from '../pipeline/gateway/gateway.ts';
 import type { ChatMessage, ChatResult } from '../pipeline/gateway/types.ts';
-import type { Executor } from '../pipeline/sandbox/executor.ts';
+import type { CodeExecutor } from '../pipeline/sandbox/create-executor.ts';
 import type { ReplyChecker } from '../pipeline/workflow/check-reply.ts';
 import { scoreWorkflow } from '../pipeline/workflow/score-workflow.ts';
 import type { RunLimits } from '../pipeline/workflow/runtime/run-types.ts';
@@ -26,7 +26,7 @@ export interface SampleSpec {
 
 export interface SampleDeps {
   gateway: Gateway;
-  executor: Executor;
+  executor: CodeExecutor;
   checkReply: ReplyChecker;
   policyRole: string;
   workerRole: string;

@@ -1,5 +1,5 @@
 // The exchange's two scoring routes on top of scoreReplies: verl's compute_score shape and OpenRLHF's remote reward shape.
-import { HttpError } from './exchange/http-io.ts';
+import { HttpError } from '../pipeline/http/http-io.ts';
 import type { OpenRlhfScorer, Scorer } from './exchange/http-server.ts';
 import { scoreReplies, type RemoteScore, type RemoteScoreDeps, type ScoreItem } from './remote-scorer.ts';
 import { taskRefOf, UnknownTaskError } from './task-resolver.ts';

@@ -3,7 +3,7 @@
 import type { PartitionSettings } from '../datasets/partition.ts';
 import type { Gateway } from './gateway/gateway.ts';
 import type { Logger } from './log/logger.ts';
-import type { Executor } from './sandbox/executor.ts';
+import type { CodeExecutor } from './sandbox/create-executor.ts';
 import type { RunStore } from './store/run-dir.ts';
 import type { ReplyChecker } from './workflow/check-reply.ts';
 
@@ -14,7 +14,7 @@ export interface StageDeps {
   partition: PartitionSettings;
   store: RunStore;
   gateway: Gateway;
-  executor: Executor;
+  executor: CodeExecutor;
   checkReply: ReplyChecker;
   logger: Logger;
 }

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { ackedConsumers, unackedSteps, writeAck } from './acks.ts';
 import { isExchangeError, type ExchangeReason } from './errors.ts';
-import { bearerMatches, HttpError, tokenMatches, readJsonBody, sendError, sendJson, sendText } from './http-io.ts';
+import { bearerMatches, HttpError, tokenMatches, readJsonBody, sendError, sendJson, sendText } from '../../pipeline/http/http-io.ts';
 import { publishPolicy, readPolicy } from './policy-store.ts';
 import { isStepCommitted, listCommittedSteps, readStepManifest, readStepPayload } from './rollout-reader.ts';
 import { readRunManifest } from './run-manifest.ts';

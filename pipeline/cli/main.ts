@@ -66,6 +66,12 @@ export const COMMANDS: readonly Listed[] = [
     load: async () => (await import('./commands/evaluate.ts')).registerEvaluate,
   },
   {
+    name: 'serve',
+    term: 'serve',
+    description: 'Serve a part of the pipeline over HTTP (sandbox: the code executor).',
+    load: async () => (await import('./commands/serve.ts')).registerServe,
+  },
+  {
     name: 'workflow',
     term: 'workflow',
     description: 'Run, check or render one meta-agent workflow.',

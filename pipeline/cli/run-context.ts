@@ -1,9 +1,7 @@
 // Everything a stage command needs before it starts: config, run directory, logger, simulator (if used) and the gateway.
 import { existsSync } from 'node:fs';
 import { setMaxListeners } from 'node:events';
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { symbols as pinoSymbols } from 'pino';
 import { loadConfig, type Config, type LoadedConfig } from './config.ts';
 import { redactedConfig } from '../config/redact.ts';
@@ -15,10 +13,10 @@ import { createRunLogger, type Logger } from '../log/logger.ts';
 import { Gateway } from '../gateway/gateway.ts';
 import type { CallRecord } from '../gateway/types.ts';
 import { startSimServer, type SimServer } from '../sim/server.ts';
-import { canonicalJson } from '../gateway/cache.ts';
-import type { Executor } from '../sandbox/executor.ts';
+import type { CodeExecutor } from '../sandbox/create-executor.ts';
 import type { StageDeps } from '../stage-deps.ts';
 import { checkMetaAgentReply } from '../workflow/check-reply.ts';
+import { resumedConfig } from './completed-run.ts';
 
 export interface CommonOptions {
   config?: string;
@@ -82,11 +80,10 @@ export async function openRun(command: string, opts: CommonOptions, defaultConfi
   let resumed = false;
   if (opts.resume !== undefined) {
     store = await RunStore.resume(opts.resume);
-    const src = store.info.source;
-    const entry = src.files.at(-1)?.path;
-    loaded = await loadConfig({ ...(entry !== undefined ? { file: entry } : {}), overrides: [...src.overrides, ...(opts.set ?? [])] });
-    const frozen: unknown = parseYaml(await readFile(store.path('config.yaml'), 'utf8'));
-    if (canonicalJson(frozen) !== canonicalJson(redactedConfig(loaded)) && opts.allowConfigChange !== true) {
+    const again = await resumedConfig(store.dir, store.info.source, opts.set ?? []);
+    loaded = again.loaded;
+    const entry = again.entry;
+    if (again.changed && opts.allowConfigChange !== true) {
       throw new PipelineError('usage', `the configuration of ${store.dir} changed since the run started (${entry ?? 'defaults'} or --set differ)`, {
         hint: 'Restore the config, or pass --allow-config-change if the change is intended.',
       });
@@ -142,6 +139,8 @@ export async function openRun(command: string, opts: CommonOptions, defaultConfi
       ...(sim !== null ? { simUrl: sim.url } : {}),
       journal: calls,
       seed: config.run.seed,
+      // Replica down/up lines go to the run's log.
+      logger,
     });
     // The response cache reports a full disk as the call's error, which a workflow run may count and go on from.
     gateway.onCall((r) => {
@@ -189,6 +188,8 @@ export async function openRun(command: string, opts: CommonOptions, defaultConfi
       try {
         await store.finish(final, summary, err);
       } finally {
+        // Health probes of replicas stop with the run.
+        await gateway.close();
         await sim?.close();
       }
       if (reason !== error) throw reason;
@@ -197,7 +198,7 @@ export async function openRun(command: string, opts: CommonOptions, defaultConfi
 }
 
 /** The part of a stage's deps every command fills the same way from its run context. */
-export function stageDepsOf(ctx: RunContext, executor: Executor): StageDeps {
+export function stageDepsOf(ctx: RunContext, executor: CodeExecutor): StageDeps {
   return {
     seed: ctx.config.run.seed,
     dataDir: dataDirOf(ctx.config),

@@ -23,6 +23,29 @@ export const BackoffSchema = z.strictObject({
   jitter: z.number().min(0).max(1).default(0.25).describe('Fraction of each delay that is randomised.'),
 });
 
+export const HealthCheckSchema = z
+  .strictObject({
+    enabled: z.boolean().default(true).describe('Probe replicas that were taken out and bring them back as soon as they answer; false: they sit out failoverCooldownS.'),
+    path: z
+      .string()
+      .regex(/^\//, 'must start with /')
+      .default('/models')
+      .describe('GET <baseUrl><path>; any answer below 500 counts as alive (vLLM, SGLang and the simulator serve /models).'),
+    downIntervalS: z.number().positive().default(1).describe('Probe period of a replica that is out.'),
+    intervalS: z
+      .number()
+      .nonnegative()
+      .default(30)
+      .describe('Probe period of a replica that is in, so a dead or hung one is taken out before calls wait on it (only with several base URLs); 0 = off.'),
+    timeoutS: z.number().positive().default(5).describe('A probe with no answer in this time failed.'),
+    unhealthyAfter: z
+      .int()
+      .positive()
+      .default(3)
+      .describe('Consecutive 5xx answers or timeouts (calls or probes) that take a replica out; a refused or dropped connection takes it out at once.'),
+  })
+  .describe('Health of the replicas behind a list of base URLs.');
+
 export const LimitsSchema = z.strictObject({
   concurrency: z.int().positive().default(8).describe('Max requests in flight for this role (all base URLs together).'),
   requestsPerMinute: z.int().positive().optional(),
@@ -34,7 +57,14 @@ export const LimitsSchema = z.strictObject({
     .nonnegative()
     .default(2)
     .describe('Retries of replies cut off by finish_reason=length, empty replies and replies with no content.'),
-  failoverCooldownS: z.number().nonnegative().default(5).describe('How long a base URL that refused a connection is avoided.'),
+  failoverCooldownS: z
+    .number()
+    .nonnegative()
+    .default(5)
+    .describe(
+      'Without health checks: how long a base URL that failed is avoided. With them: the least time a replica taken out for 5xx answers or timeouts stays out. Doubles (up to 16x) while it keeps failing.',
+    ),
+  healthCheck: HealthCheckSchema.prefault({}),
   backoff: BackoffSchema.prefault({}),
 });
 
@@ -83,6 +113,7 @@ export const EndpointSchema = z
 export type Endpoint = z.infer<typeof EndpointSchema>;
 export type Sampling = z.infer<typeof SamplingSchema>;
 export type Limits = z.infer<typeof LimitsSchema>;
+export type HealthCheck = z.infer<typeof HealthCheckSchema>;
 export type Price = z.infer<typeof PriceSchema>;
 
 /** Base URLs of an endpoint as a list. */

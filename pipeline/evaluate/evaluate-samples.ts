@@ -2,7 +2,7 @@
 import { createReadStream } from 'node:fs';
 import { TextDecoder } from 'node:util';
 import { errorMessage } from '../errors.ts';
-import type { Executor } from '../sandbox/executor.ts';
+import type { CodeExecutor } from '../sandbox/create-executor.ts';
 import type { ExecResult } from '../sandbox/job.ts';
 import { assembleProgram, jobFor, type Task } from '../../datasets/task.ts';
 import { passAtKTable } from './pass-at-k.ts';
@@ -107,7 +107,7 @@ function judged(raw: Record<string, unknown>, r: ExecResult): JudgedSample {
 export async function evaluateSamples(
   tasks: ReadonlyMap<string, Task>,
   samples: AsyncIterable<SampleLine> | Iterable<SampleLine>,
-  executor: Executor,
+  executor: CodeExecutor,
   write: (r: JudgedSample) => Promise<void> | void,
   opts: EvaluateOptions,
 ): Promise<EvaluationSummary> {

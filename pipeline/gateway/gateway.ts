@@ -7,6 +7,7 @@ import type { Journal } from '../store/journal.ts';
 import { Accounting, costOf, type Budget } from './accounting.ts';
 import { ResponseCache, cacheKey } from './cache.ts';
 import { RoleClient } from './role-client.ts';
+import type { GatewayLogger } from './balancer.ts';
 import { OpenAIProvider } from './providers/openai-provider.ts';
 import { HuggingFaceProvider } from './providers/hf-provider.ts';
 import type { Provider } from './providers/provider.ts';
@@ -24,7 +25,11 @@ export interface GatewayOptions {
   seed?: number;
   /** Roles to set up now; others are set up on first use (so a missing key of an unused role is no error). */
   roles?: string[];
+  /** Where replica down/up lines go (a run's pino logger fits). */
+  logger?: GatewayLogger;
 }
+
+export type { GatewayLogger } from './balancer.ts';
 
 const ZERO: Usage = { promptTokens: 0, completionTokens: 0, reasoningTokens: 0, cachedPromptTokens: 0 };
 
@@ -42,6 +47,7 @@ export class Gateway {
   private readonly inflight = new Map<string, Promise<ChatResult>>();
   private readonly env: NodeJS.ProcessEnv;
   private readonly listeners: Array<(r: CallRecord) => void> = [];
+  private closed = false;
 
   constructor(opts: GatewayOptions) {
     this.opts = opts;
@@ -100,9 +106,18 @@ export class Gateway {
     for (const v of Object.values(ep.headers ?? {})) registerSecret(v);
     const provider: Provider =
       ep.provider === 'huggingface' ? new HuggingFaceProvider(role, apiKey, ep.apiKeyEnv, ep.hfProvider) : new OpenAIProvider(role, apiKey, ep.apiKeyEnv, ep.headers);
-    const c = new RoleClient(role, ep, provider, urls, this.opts.seed ?? 0);
+    const probeHeaders = { ...(apiKey !== undefined ? { authorization: `Bearer ${apiKey}` } : {}), ...ep.headers };
+    const c = new RoleClient(role, ep, provider, urls, this.opts.seed ?? 0, { probeHeaders, ...(this.opts.logger !== undefined ? { logger: this.opts.logger } : {}) });
+    // A client made after close() still calls, but never probes.
+    if (this.closed) c.close();
     this.clients.set(role, c);
     return c;
+  }
+
+  /** Stops every role's background health probes. Calls still work afterwards; idempotent. */
+  close(): void {
+    this.closed = true;
+    for (const c of this.clients.values()) c.close();
   }
 
   /** The OpenAI request body for a call, with role defaults merged under the call's own settings. */

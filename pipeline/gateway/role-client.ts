@@ -3,11 +3,12 @@ import pLimit, { type LimitFunction } from 'p-limit';
 import { PipelineError, isPipelineError } from '../errors.ts';
 import { Rng } from '../random.ts';
 import { baseUrlsOf, type Endpoint } from '../config/endpoint-schema.ts';
-import { BaseUrlPool } from './balancer.ts';
+import { BaseUrlPool, type GatewayLogger, type Outcome, type ReplicaSnapshot } from './balancer.ts';
 import { WindowLimiter } from './rate-limit.ts';
 import { backoffDelay, sleep } from './retry.ts';
 import { assertUsableCompletion } from './usable-completion.ts';
 import { TransportError } from './transport-error.ts';
+import { redactUrl } from '../secrets.ts';
 import type { Provider } from './providers/provider.ts';
 import type { RawCompletion } from './types.ts';
 
@@ -21,6 +22,26 @@ export interface Attempted {
 /** Longest server-requested wait we honour before retrying anyway. */
 const MAX_RETRY_AFTER_MS = 300_000;
 
+export interface RoleClientOptions {
+  /** Replica down/up lines go here. */
+  logger?: GatewayLogger;
+  /** Headers for health probes (the role's key and extra headers). */
+  probeHeaders?: Record<string, string>;
+}
+
+/** What an attempt's failure says about the replica it ran on. */
+function outcomeOf(e: unknown): Outcome {
+  if (!(e instanceof TransportError)) return 'error';
+  if (e.down) return 'down';
+  // 408/409 are the server's word on this request, not on its health; a headers timeout (no status) is.
+  if (e.code === 'server-error' || (e.code === 'timeout' && e.status === null)) return 'unhealthy';
+  return 'error';
+}
+
+function errorDetail(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
 export class RoleClient {
   readonly role: string;
   readonly endpoint: Endpoint;
@@ -32,12 +53,26 @@ export class RoleClient {
   private inFlight = 0;
   maxInFlight = 0;
 
-  constructor(role: string, endpoint: Endpoint, provider: Provider, urls: string[], seed: number) {
+  constructor(role: string, endpoint: Endpoint, provider: Provider, urls: string[], seed: number, opts: RoleClientOptions = {}) {
     this.role = role;
     this.endpoint = endpoint;
     this.provider = provider;
     this.limit = pLimit(endpoint.limits.concurrency);
-    this.pool = urls.length > 0 ? new BaseUrlPool(urls, endpoint.limits.failoverCooldownS * 1000) : null;
+    const hc = endpoint.limits.healthCheck;
+    const logger = opts.logger;
+    this.pool =
+      urls.length > 0
+        ? new BaseUrlPool(urls, {
+            cooldownMs: endpoint.limits.failoverCooldownS * 1000,
+            health: { enabled: hc.enabled, path: hc.path, downIntervalMs: hc.downIntervalS * 1000, intervalMs: hc.intervalS * 1000, timeoutMs: hc.timeoutS * 1000, unhealthyAfter: hc.unhealthyAfter },
+            ...(opts.probeHeaders !== undefined ? { probeHeaders: opts.probeHeaders } : {}),
+            onEvent: (ev) => {
+              const fields = { role, url: redactUrl(ev.url), reason: ev.reason, outstanding: ev.outstanding, ...(ev.downForMs !== undefined ? { downForMs: ev.downForMs } : {}) };
+              if (ev.state === 'down') logger?.warn(fields, 'replica down');
+              else logger?.info(fields, 'replica back up');
+            },
+          })
+        : null;
     const rl: { requestsPerMinute?: number; tokensPerMinute?: number } = {};
     if (endpoint.limits.requestsPerMinute !== undefined) rl.requestsPerMinute = endpoint.limits.requestsPerMinute;
     if (endpoint.limits.tokensPerMinute !== undefined) rl.tokensPerMinute = endpoint.limits.tokensPerMinute;
@@ -49,15 +84,24 @@ export class RoleClient {
     return this.pool?.snapshot().map((t) => t.url) ?? baseUrlsOf(this.endpoint);
   }
 
-  poolSnapshot(): ReturnType<BaseUrlPool['snapshot']> {
+  /** Per replica: outstanding, served, failures, downs/ups and whether it is out now. */
+  poolSnapshot(): ReplicaSnapshot[] {
     return this.pool?.snapshot() ?? [];
   }
 
-  private async attemptOnce(body: Record<string, unknown>, signal: AbortSignal | undefined): Promise<{ raw: RawCompletion; url: string | null }> {
+  /** Stops background health probes. */
+  close(): void {
+    this.pool?.close();
+  }
+
+  /** One HTTP request on one replica; `where.url` tells the retry loop which one, also when it throws. */
+  private async attemptOnce(body: Record<string, unknown>, signal: AbortSignal | undefined, where: { url: string | null }): Promise<{ raw: RawCompletion; url: string | null }> {
     return this.limit(async () => {
       this.inFlight++;
       this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
-      const target = this.pool?.acquire();
+      // A retry goes to another replica when one is in: the one that just failed may fail again.
+      const target = this.pool?.acquire(where.url ?? undefined);
+      where.url = target?.url ?? null;
       const timeoutMs = this.endpoint.limits.timeoutS * 1000;
       const deadline = AbortSignal.timeout(timeoutMs);
       const sig = signal !== undefined ? AbortSignal.any([signal, deadline]) : deadline;
@@ -66,7 +110,8 @@ export class RoleClient {
         target?.release('ok');
         return { raw, url: target?.url ?? null };
       } catch (e) {
-        target?.release(e instanceof TransportError && e.down ? 'down' : 'error');
+        // A cancelled call says nothing about the replica; a blown deadline says it is too slow.
+        target?.release(signal?.aborted ? 'error' : deadline.aborted ? 'unhealthy' : outcomeOf(e), deadline.aborted ? `no reply within ${timeoutMs} ms` : errorDetail(e));
         if (signal?.aborted) throw new PipelineError('aborted', 'call cancelled', { cause: e });
         if (deadline.aborted) {
           throw new TransportError('timeout', `no complete reply within limits.timeoutS=${this.endpoint.limits.timeoutS}s`, { retryable: true, cause: e });
@@ -84,13 +129,14 @@ export class RoleClient {
     const retried: string[] = [];
     let transportRetries = 0;
     let replyRetries = 0;
+    const where: { url: string | null } = { url: null };
     for (let attempt = 1; ; attempt++) {
       if (signal?.aborted) throw new PipelineError('aborted', 'call cancelled');
       const settle = await this.rate.acquire(estimatedTokens, signal).catch((e: unknown) => {
         throw new PipelineError('aborted', 'call cancelled while waiting for the rate limit', { cause: e });
       });
       try {
-        const { raw, url } = await this.attemptOnce(body, signal);
+        const { raw, url } = await this.attemptOnce(body, signal, where);
         settle(raw.usage !== null ? raw.usage.promptTokens + raw.usage.completionTokens : estimatedTokens);
         assertUsableCompletion(raw);
         return { raw, attempts: attempt, retried, baseUrl: url };
@@ -104,8 +150,8 @@ export class RoleClient {
         retried.push(e.code);
         let delay = backoffDelay(isReply ? replyRetries : transportRetries, limits.backoff, this.rng);
         if (e instanceof TransportError && e.retryAfterMs !== null) delay = Math.min(e.retryAfterMs, MAX_RETRY_AFTER_MS);
-        // Another base URL is up: fail over at once instead of waiting out the backoff.
-        if (e instanceof TransportError && e.down && this.pool !== null && this.pool.snapshot().some((t) => !t.down)) delay = 0;
+        // The connection failed or the replica was taken out, and another is in: fail over at once instead of waiting out the backoff.
+        if (e instanceof TransportError && this.pool !== null && (e.down || (where.url !== null && this.pool.isDown(where.url))) && this.pool.anyUp()) delay = 0;
         if (isReply) delay = 0;
         if (delay > 0) await sleep(delay, signal).catch(() => {
           throw new PipelineError('aborted', 'call cancelled while waiting to retry');

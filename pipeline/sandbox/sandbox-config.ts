@@ -2,6 +2,31 @@
 import os from 'node:os';
 import { z } from 'zod';
 
+/**
+ * Judging on other machines (`flowreasoner serve sandbox` instances, or a SandboxFusion fleet) instead of here. The
+ * other keys of `sandbox` still govern what runs locally (the workflow runtimes, the AST service).
+ */
+export const RemoteSandboxSchema = z.strictObject({
+  urls: z
+    .array(z.url({ protocol: /^https?$/ }))
+    .min(1)
+    .describe('Base URLs of the services, e.g. http://10.0.0.5:8300 (ours) or http://sandbox:8080 (SandboxFusion); jobs go to the one with the fewest in flight, and fail over.'),
+  protocol: z
+    .enum(['flowreasoner', 'sandbox-fusion'])
+    .default('flowreasoner')
+    .describe(
+      "flowreasoner: POST /v1/execute on `flowreasoner serve sandbox`, the local executor's exact verdicts. sandbox-fusion: POST /run_code on SandboxFusion; human-eval and MBPP jobs only, judged in the candidate's process (its verdict can be forged by hostile code: never for RL rewards).",
+    ),
+  tokenEnv: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/)
+    .optional()
+    .describe('Environment variable holding the bearer token the services expect (serve sandbox --token-env).'),
+  concurrencyPerUrl: z.int().min(1).max(1024).default(8).describe('Jobs in flight per URL (match the service\'s workers).'),
+  retries: z.int().min(0).max(20).default(4).describe('Further attempts per job after a refused or reset connection, a 5xx or a timeout, on another URL when there is one; then the job is a sandbox-error, never a failure.'),
+  timeoutS: z.number().positive().default(120).describe("Seconds one attempt may take on top of the job's own time limit (queueing and transfer)."),
+});
+
 export const SandboxSchema = z.strictObject({
   mode: z
     .enum(['auto', 'bwrap', 'process'])
@@ -41,7 +66,9 @@ export const SandboxSchema = z.strictObject({
     .describe(
       'Process mode only, when not run as root: allow candidate code to run as your own uid although an API key is in the environment. Such code can read this process\'s environment (/proc/<pid>/environ), memory and your files, keys included. Prefer bubblewrap (sandbox.mode: bwrap) or running as root.',
     ),
+  remote: RemoteSandboxSchema.optional().describe('Judge on remote sandbox services instead of this machine (absent: here).'),
 });
 
 export type SandboxConfig = z.infer<typeof SandboxSchema>;
 export type SandboxConfigInput = z.input<typeof SandboxSchema>;
+export type RemoteSandboxConfig = z.infer<typeof RemoteSandboxSchema>;

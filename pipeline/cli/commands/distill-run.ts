@@ -1,7 +1,7 @@
 // The work of `flowreasoner distill` (and of demo's first stage), loaded only when it runs: distill.ts registers the command without the engine.
 import path from 'node:path';
 import { PipelineError } from '../../errors.ts';
-import { Executor } from '../../sandbox/executor.ts';
+import { createExecutor } from '../../sandbox/create-executor.ts';
 import { runDistill, type DistillSummary } from '../../../distill/run-distill.ts';
 import { resolveShard } from '../../shard.ts';
 import { mergeDistillRuns } from '../../../distill/merge.ts';
@@ -42,7 +42,7 @@ export async function distillMerge(dirs: string[], out: string): Promise<void> {
 export async function distillCommand(opts: DistillCliOptions, defaultConfig: string, command: string): Promise<{ summary: DistillSummary; status: 'completed' | 'failed' | 'budget-exceeded'; dir: string }> {
   const shard = resolveShard(opts.shard);
   const ctx = await openRun(command, opts, defaultConfig);
-  const executor = new Executor(ctx.config.sandbox, { keyEnvNames: keyEnvNamesOf(ctx.config) });
+  const executor = createExecutor(ctx.config.sandbox, { keyEnvNames: keyEnvNamesOf(ctx.config) });
   if (executor.info.warning !== null) process.stderr.write(`warning: ${executor.info.warning}\n`);
   try {
     const cfg = ctx.config.distill;

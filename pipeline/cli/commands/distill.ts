@@ -17,7 +17,7 @@ export function registerDistill(program: Command): void {
     .option('-c, --config <file>', 'YAML config (default configs/distill.yaml)')
     .option('--set <key=value>', 'override a config key (repeatable)', collect, [])
     .option('-o, --out <dir>', 'run directory (merge: the merged directory)')
-    .option('--resume <run-dir>', 'continue an interrupted run: finished rounds are not redone')
+    .option('--resume <run-dir>', 'continue an interrupted run: finished rounds are not redone; a completed run exits 0 at once')
     .option('--allow-config-change', 'with --resume: accept a config that differs from the frozen one')
     .option('--shard <i/n>', 'run the i-th of n deterministic slices (also SLURM_ARRAY_TASK_ID/COUNT, or JOB_COMPLETION_INDEX with FLOWREASONER_SHARDS)')
     .option('--no-cache', 'bypass the response cache')
@@ -38,6 +38,8 @@ Outputs: <run>/distill/rounds.jsonl (one record per round) and traces.jsonl (one
         return;
       }
       if (action !== undefined) throw new PipelineError('usage', `unknown distill action "${action}"`, { hint: 'Use `distill` or `distill merge DIR… --out DIR`.' });
+      // A rerun of a finished run (a requeued or resubmitted Slurm array task) exits 0 at once, touching nothing.
+      if (await (await import('../completed-run.ts')).resumeOfCompletedRun('distill', opts)) return;
       const { distillCommand } = await import('./distill-run.ts');
       const r = await distillCommand(opts, 'configs/distill.yaml', 'distill');
       // A budget stop is clean but unfinished: exit 1, with the reason in the summary; --resume with a larger budget goes on.

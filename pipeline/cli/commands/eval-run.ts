@@ -3,7 +3,7 @@ import path from 'node:path';
 import { readFile, writeFile } from 'node:fs/promises';
 import { writeFileAtomic } from '../../store/atomic-write.ts';
 import { PipelineError } from '../../errors.ts';
-import { Executor } from '../../sandbox/executor.ts';
+import { createExecutor } from '../../sandbox/create-executor.ts';
 import { checkMetaAgentReply } from '../../workflow/check-reply.ts';
 import { resolveShard } from '../../shard.ts';
 import { keyEnvNamesOf } from '../../sandbox/host-uid-guard.ts';
@@ -58,7 +58,7 @@ function printResults(results: EvalResults, dir: string, extra: Array<[string, s
 export async function evalCommand(opts: EvalCliOptions): Promise<{ summary: EvalSummary; status: Status; dir: string }> {
   const shard = resolveShard(opts.shard);
   const ctx = await openRun('eval', opts, 'configs/eval.yaml');
-  const executor = new Executor(ctx.config.sandbox, { keyEnvNames: keyEnvNamesOf(ctx.config) });
+  const executor = createExecutor(ctx.config.sandbox, { keyEnvNames: keyEnvNamesOf(ctx.config) });
   if (executor.info.warning !== null) process.stderr.write(`warning: ${executor.info.warning}\n`);
   try {
     const cfg = ctx.config.eval;

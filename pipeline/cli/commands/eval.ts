@@ -17,7 +17,7 @@ export function registerEval(program: Command): void {
     .option('-c, --config <file>', 'YAML config (default configs/eval.yaml)')
     .option('--set <key=value>', 'override a config key (repeatable)', collect, [])
     .option('-o, --out <dir>', 'run directory (merge: the merged directory)')
-    .option('--resume <run-dir>', 'continue an interrupted run: judged samples are not redone')
+    .option('--resume <run-dir>', 'continue an interrupted run: judged samples are not redone; a completed run exits 0 at once')
     .option('--allow-config-change', 'with --resume: accept a config that differs from the frozen one')
     .option('--shard <i/n>', 'run the i-th of n deterministic slices of the tasks (also SLURM_ARRAY_TASK_ID/COUNT, or JOB_COMPLETION_INDEX with FLOWREASONER_SHARDS)')
     .option('--no-cache', 'bypass the response cache')
@@ -42,6 +42,8 @@ Exit codes: 0 every sample judged; 1 some samples still owed (an endpoint or san
         return;
       }
       if (action !== undefined) throw new PipelineError('usage', `unknown eval action "${action}"`, { hint: 'Use `eval` or `eval merge DIR… --out DIR`.' });
+      // A rerun of a finished run (a requeued or resubmitted Slurm array task) exits 0 at once, touching nothing.
+      if (await (await import('../completed-run.ts')).resumeOfCompletedRun('eval', opts)) return;
       const r = await (await import('./eval-run.ts')).evalCommand(opts);
       if (r.status !== 'completed') process.exitCode = 1;
     });

@@ -4,7 +4,7 @@ import { writeFile } from 'node:fs/promises';
 import { isExplicitlySet } from '../../config/load.ts';
 import { loadConfig } from '../config.ts';
 import { PipelineError } from '../../errors.ts';
-import { Executor } from '../../sandbox/executor.ts';
+import { createExecutor } from '../../sandbox/create-executor.ts';
 import { evaluateSamples, readSamples, type SampleLine } from '../../evaluate/evaluate-samples.ts';
 import { loadBenchmark } from '../../../datasets/registry.ts';
 import type { Task } from '../../../datasets/task.ts';
@@ -40,7 +40,7 @@ export async function runEvaluate(opts: EvaluateCliOptions, workers: number | un
   // Reference solutions are the dataset's own code, not a model's: suites judged in the program's process get the
   // audit mode that lets libraries read frames (three BigCodeBench references need it), unless a mode was chosen.
   const trustedAudit = opts.reference === true && !isExplicitlySet(loaded, ['sandbox', 'inProcessAudit']) ? { inProcessAudit: 'compatible' as const } : {};
-  const executor = new Executor(
+  const executor = createExecutor(
     { ...loaded.config.sandbox, ...trustedAudit, ...(workers !== undefined ? { workers } : {}), ...(opts.mode !== undefined ? { mode: opts.mode } : {}) },
     { keyEnvNames: keyEnvNamesOf(loaded.config) },
   );
@@ -64,7 +64,7 @@ export async function runEvaluate(opts: EvaluateCliOptions, workers: number | un
         tests: opts.tests,
         calibrated: opts.calibrated,
         ...(timeoutS !== undefined ? { timeoutS } : {}),
-        window: Math.max(64, executor.config.workers * 16),
+        window: Math.max(64, executor.info.workers * 16),
         onResult: (r) => {
           if (r.status === 'invalid' && opts.samples !== undefined) {
             process.stderr.write(`${opts.samples}:${String(r.line)}: ${r.result.replace(/^invalid sample: /, '')}\n`);
@@ -85,7 +85,7 @@ export async function runEvaluate(opts: EvaluateCliOptions, workers: number | un
       ...Object.entries(summary.passAtK).map(([k, v]): [string, string] => [k, `${(v * 100).toFixed(2)}%`]),
       ...Object.entries(summary.basePassAtK ?? {}).map(([k, v]): [string, string] => [`base ${k}`, `${(v * 100).toFixed(2)}%`]),
       ['missing deps', Object.entries(summary.missingDependencies).map(([k, v]) => `${k}:${v}`).join(' ') || 'none'],
-      ['sandbox', `${executor.info.mode}, ${executor.config.workers} workers, in-process audit ${executor.config.inProcessAudit}`],
+      ['sandbox', `${executor.info.mode}, ${executor.info.workers} workers, in-process audit ${executor.config.inProcessAudit}`],
       ['throughput', `${(summary.samples / seconds).toFixed(1)} samples/s (${seconds.toFixed(1)} s)`],
       ['results', out],
     ];

@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { PipelineError } from '../../errors.ts';
 import { baseUrlsOf } from '../../config/endpoint-schema.ts';
-import { Executor } from '../../sandbox/executor.ts';
+import { createExecutor } from '../../sandbox/create-executor.ts';
 import { runGrpo, type GrpoSummary } from '../../../grpo/run-grpo.ts';
 import { openRun, stageDepsOf } from '../run-context.ts';
 import { createProgress, type Progress } from '../progress.ts';
@@ -19,7 +19,7 @@ const REFERENCE_CONSUMER = 'reference';
 export async function grpoCommand(opts: GrpoCliOptions, defaultConfig: string, command: string, existingRunDir?: string): Promise<{ summary: GrpoSummary; status: 'completed' | 'failed' }> {
   const ctx = await openRun(command, existingRunDir !== undefined ? { ...opts, resume: existingRunDir, allowConfigChange: true } : opts, defaultConfig);
   const cfg = ctx.config.grpo;
-  const executor = new Executor(ctx.config.sandbox, { keyEnvNames: keyEnvNamesOf(ctx.config) });
+  const executor = createExecutor(ctx.config.sandbox, { keyEnvNames: keyEnvNamesOf(ctx.config) });
   if (executor.info.warning !== null) process.stderr.write(`warning: ${executor.info.warning}\n`);
   let consumer: ChildProcess | null = null;
   let consumerDone: Promise<number | null> = Promise.resolve(0);

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { PipelineError } from '../../errors.ts';
 import { loadConfig } from '../config.ts';
 import { Gateway } from '../../gateway/gateway.ts';
-import { Executor } from '../../sandbox/executor.ts';
+import { createExecutor } from '../../sandbox/create-executor.ts';
 import { checkReply, checkWorkflow } from '../../workflow/check.ts';
 import { REPLY_TAGS } from '../../workflow/reply.ts';
 import { renderMermaid } from '../../workflow/render-mermaid.ts';
@@ -84,7 +84,7 @@ export async function workflowRun(opts: WorkflowRunOptions, runs: number, tests:
   }
   const sim = await startSimIfNeeded(loaded.config);
   const gateway = new Gateway({ models: loaded.config.models, ...(sim !== null ? { simUrl: sim.url } : {}), ...(loaded.config.cache.enabled ? { cacheDir: loaded.config.cache.dir } : {}) });
-  const executor = new Executor(loaded.config.sandbox, { keyEnvNames: keyEnvNamesOf(loaded.config) });
+  const executor = createExecutor(loaded.config.sandbox, { keyEnvNames: keyEnvNamesOf(loaded.config) });
   try {
     const score = await scoreWorkflow({ graph: check.normalizedGraph, prompt: def.prompt }, task, { gateway, executor, runs, tests, limits: loaded.config.distill.runLimits });
     process.stdout.write(`${JSON.stringify({ task: task.id, score: score.score, tests: score.tests, metrics: check.metrics, runs: score.runs.map((r) => ({ ...r.run, passRate: r.passRate, result: r.exec?.result ?? null })) }, null, 2)}\n`);

@@ -1,7 +1,7 @@
 // What operators get from the host: the worker model (through the gateway), the executor, the task's public tests, and the trace.
 import type { Gateway } from '../../gateway/gateway.ts';
 import type { ChatMessage, CallContext } from '../../gateway/types.ts';
-import type { Executor } from '../../sandbox/executor.ts';
+import type { CodeExecutor } from '../../sandbox/create-executor.ts';
 import type { Task } from '../../../datasets/task.ts';
 
 export interface WorkerReply {
@@ -19,7 +19,7 @@ export interface OperatorContext {
   ask(messages: ChatMessage[], opts?: { temperature?: number }): Promise<WorkerReply>;
   /** The code the worker meant, out of a reply. */
   extractCode(text: string, entryPoint?: string): Promise<string>;
-  executor: Executor;
+  executor: CodeExecutor;
   gateway: Gateway;
   callContext: CallContext;
   /** How many reflect-and-fix rounds the Test operator may use. */

@@ -9,7 +9,7 @@ import { findBwrap } from '../../sandbox/bwrap.ts';
 import { pythonCommand } from '../../sandbox/python-command.ts';
 import type { Gateway } from '../../gateway/gateway.ts';
 import type { CallContext, ChatMessage } from '../../gateway/types.ts';
-import type { Executor } from '../../sandbox/executor.ts';
+import type { CodeExecutor } from '../../sandbox/create-executor.ts';
 import type { Task } from '../../../datasets/task.ts';
 import { OPERATORS, operatorByName } from '../operators/registry.ts';
 import type { OperatorContext, WorkerReply } from '../operators/operator-context.ts';
@@ -29,7 +29,7 @@ export interface WorkflowDefinition {
 
 export interface RunWorkflowOptions {
   gateway: Gateway;
-  executor: Executor;
+  executor: CodeExecutor;
   workerRole?: string;
   limits?: Partial<RunLimits>;
   /** Distinguishes independent executions of the same workflow (each gets its own worker samples; reruns hit the cache). */

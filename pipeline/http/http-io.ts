@@ -1,4 +1,4 @@
-// Request/response plumbing of the exchange server: size-limited JSON bodies, zod validation, JSON replies, bearer check.
+// HTTP plumbing shared by our servers (the grpo exchange, the sandbox service): size-limited JSON bodies, zod validation, JSON replies, bearer checks.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { z } from 'zod';
