@@ -12,7 +12,7 @@ import { RemoteExecutor } from '../pipeline/sandbox/remote/remote-executor.ts';
 import { createExecutor } from '../pipeline/sandbox/create-executor.ts';
 import { EXEC_CASES, verdictOf } from './helpers/exec-cases.ts';
 import { runCli } from './helpers/cli.ts';
-import { repoRoot } from './helpers/tmp.ts';
+import { repoRoot, tmpDir } from './helpers/tmp.ts';
 
 const TOKEN_ENV = 'FR_TEST_SANDBOX_TOKEN';
 const TOKEN = 'test-token-5f0c2a';
@@ -128,6 +128,20 @@ describe('remote executor over /v1/execute', () => {
     expect(ex).toBeInstanceOf(RemoteExecutor);
     await ex.close();
     expect(() => createExecutor({ remote: { urls: [a.url], tokenEnv: 'FR_TEST_NOT_SET_ANYWHERE' } }, { env: {} })).toThrow(/FR_TEST_NOT_SET_ANYWHERE, which is not set/);
+  });
+
+  it('judges a stage\'s jobs on the services when the config sets sandbox.remote (flowreasoner evaluate)', async () => {
+    const served = async (): Promise<number> => ((await (await fetch(`${a.url}/v1/health`)).json()) as { served: { execute: number } }).served.execute;
+    const before = await served();
+    const r = await runCli(
+      ['evaluate', '--dataset', 'humaneval', '--reference', '--ids', 'HumanEval/0', '--ids', 'HumanEval/1', '--ids', 'HumanEval/2', '--out', path.join(await tmpDir('fr-remote-eval-'), 'r.jsonl'),
+        '--set', `sandbox.remote.urls=[${a.url}]`, '--set', `sandbox.remote.tokenEnv=${TOKEN_ENV}`],
+      { [TOKEN_ENV]: TOKEN },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/sandbox\s+remote/);
+    expect(r.stdout).toMatch(/status\s+pass:3\n/);
+    expect((await served()) - before).toBe(3);
   });
 
   it('answers sandbox-error, never a failure, when no service can judge, and with a wrong token', async () => {

@@ -6,7 +6,7 @@
 #   FR_TIMEOUT    how long to wait for each Job (default: 24h)
 set -eu
 case "${1:-}" in
-  -h | --help) sed -n '2,7p' "$0"; exit 0 ;;
+  -h | --help) sed -n '2,6p' "$0"; exit 0 ;;
 esac
 templates=${FR_TEMPLATES:-$(dirname "$0")}
 run_id=${FR_RUN_ID:-$(date -u +%Y%m%d-%H%M)}
