@@ -69,8 +69,11 @@ export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer
   });
 }
 
-/** Parses and validates a JSON body; every failure is a 400 that says what was wrong, never a 500. */
-export async function readJsonBody<S extends z.ZodType>(req: IncomingMessage, maxBytes: number, schema: S): Promise<z.infer<S>> {
+/**
+ * Parses and validates a JSON body; every failure is a 400 that says what was wrong, never a 500. `invalidCode` names
+ * a body that is JSON but fails the schema.
+ */
+export async function readJsonBody<S extends z.ZodType>(req: IncomingMessage, maxBytes: number, schema: S, invalidCode = 'invalid-body'): Promise<z.infer<S>> {
   const buf = await readBody(req, maxBytes);
   let json: unknown;
   try {
@@ -81,7 +84,7 @@ export async function readJsonBody<S extends z.ZodType>(req: IncomingMessage, ma
   const parsed = schema.safeParse(json);
   if (!parsed.success) {
     const reasons = parsed.error.issues.slice(0, 5).map((i) => `${i.path.length > 0 ? i.path.join('.') : '(body)'}: ${i.message}`);
-    throw new HttpError(400, 'invalid-body', reasons.join('; '));
+    throw new HttpError(400, invalidCode, reasons.join('; '));
   }
   return parsed.data;
 }

@@ -27,28 +27,15 @@ import signal
 import sys
 import time
 import urllib.parse
-from datetime import datetime, timezone
 
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import decision_policy as dp  # noqa: E402
-from reference_consumer import Client, HttpFailure  # noqa: E402
+from reference_consumer import Client, HttpFailure, emit, now_iso  # noqa: E402
 
 torch.set_num_threads(1)
 _stop = False
-
-
-def now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def emit(obj, stream=sys.stdout) -> None:
-    stream.write(json.dumps(obj, sort_keys=True) + "\n")
-    stream.flush()
-
-
-# ---------------------------------------------------------------- HTTP
 
 
 def http(method: str, url: str, body=None, token=None, timeout=60.0):
@@ -76,14 +63,6 @@ class HttpExchange:
         _, st = http("GET", f"{self.url}/v1/rollouts/status?" + urllib.parse.urlencode({"consumer": self.consumer}), token=self.token)
         committed, unacked = set(st["committed"]), set(st["unacked"])
         return all(s in committed and s not in unacked for s in range(steps))
-
-    def current_version(self):
-        try:
-            return http("GET", f"{self.url}/v1/policy", token=self.token)[1]["version"]
-        except HttpFailure as e:
-            if e.status == 404:
-                return 0
-            raise
 
     def publish(self, version, path):
         try:
@@ -128,13 +107,6 @@ class FileExchange:
 
     def all_acked(self, steps):
         return all(os.path.exists(self._ack_path(s)) for s in range(steps))
-
-    def current_version(self):
-        try:
-            with open(os.path.join(self.root, "policy", "current.json")) as fh:
-                return json.load(fh)["version"]
-        except FileNotFoundError:
-            return 0
 
     def publish(self, version, path):
         # Mirrors grpo/exchange/policy-store.ts publishPolicy: history line first, then current.json atomically;

@@ -5,7 +5,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { Executor } from '../executor.ts';
 import type { SandboxConfigInput } from '../sandbox-config.ts';
-import { bearerMatches, HttpError, readBody, sendError, sendJson, tokenMatches } from '../../http/http-io.ts';
+import { bearerMatches, HttpError, readBody, readJsonBody, sendError, sendJson, tokenMatches } from '../../http/http-io.ts';
 import { ExecJobSchema, RunCodeRequestSchema, type CommandRunResult, type RunCodeRequest, type RunCodeResponse } from './protocol.ts';
 import { ScriptRunner, type RunCodeOutcome } from './run-code.ts';
 
@@ -93,20 +93,10 @@ export async function startSandboxService(opts: SandboxServiceOptions): Promise<
   };
 
   async function execute(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const raw = await readBody(req, maxBodyBytes);
-    let json: unknown;
-    try {
-      json = JSON.parse(raw.toString('utf8'));
-    } catch (e) {
-      throw new HttpError(400, 'invalid-json', `request body is not JSON: ${(e as Error).message}`);
-    }
-    const parsed = ExecJobSchema.safeParse(json);
-    if (!parsed.success) {
-      throw new HttpError(400, 'invalid-job', parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; '));
-    }
+    const job = await readJsonBody(req, maxBodyBytes, ExecJobSchema, 'invalid-job');
     let result;
     try {
-      result = await executor.run(parsed.data);
+      result = await executor.run(job);
     } catch (e) {
       // The sandbox itself failed (a worker that cannot start): no verdict here, so the client tries elsewhere.
       report(e, 'execute');
